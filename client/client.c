@@ -1,0 +1,1 @@
+/* client.c — placeholder until its owner fills it in. */

@@ -1,0 +1,1 @@
+/* config.c — placeholder until its owner fills it in. */

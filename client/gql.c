@@ -1,0 +1,1 @@
+/* gql.c — placeholder until its owner fills it in. */

@@ -1,0 +1,1 @@
+/* history.c — placeholder until its owner fills it in. */

@@ -1,0 +1,1 @@
+/* http.c — placeholder until its owner fills it in. */

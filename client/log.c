@@ -1,0 +1,1 @@
+/* log.c — placeholder until its owner fills it in. */

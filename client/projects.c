@@ -1,0 +1,1 @@
+/* projects.c — placeholder until its owner fills it in. */

@@ -1,0 +1,1 @@
+/* registry.c — placeholder until its owner fills it in. */

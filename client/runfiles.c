@@ -1,0 +1,1 @@
+/* runfiles.c — placeholder until its owner fills it in. */

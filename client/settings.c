@@ -1,0 +1,1 @@
+/* settings.c — placeholder until its owner fills it in. */

@@ -1,0 +1,1 @@
+/* sweeps.c — placeholder until its owner fills it in. */

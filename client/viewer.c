@@ -1,0 +1,1 @@
+/* viewer.c — placeholder until its owner fills it in. */
