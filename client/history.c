@@ -1,1 +1,369 @@
-/* history.c — placeholder until its owner fills it in. */
+/* history.c — run history (the full scan of wandb-api.md §6 and sampled
+ * history), system-metric events, and console log lines (paged with
+ * useImprovedPagination, or the logLines(last:) tail on older servers). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "data_util.h"
+#include "wb_history.h"
+#include "wb_log.h"
+
+#define HISTORY_PAGE 1000   /* steps per window, as the SDK's scan */
+#define DEFAULT_SAMPLES 500 /* the SDK's run.history() default */
+#define LOG_PAGE 1000       /* the SDK's console-log page */
+#define LOG_TAIL_LINES 10000 /* what we ask of logLines(last:) */
+
+struct run_ref {
+	const char *entity, *project, *run;
+	char what[512];
+};
+
+static void run_ref_init(struct run_ref *r, const char *entity,
+			 const char *project, const char *run)
+{
+	r->entity = entity;
+	r->project = project;
+	r->run = run;
+	snprintf(r->what, sizeof(r->what), "%s/%s/%s", entity, project, run);
+}
+
+static cJSON *run_vars(const struct run_ref *r)
+{
+	return dvars("entity", r->entity, "project", r->project, "run", r->run,
+		     NULL);
+}
+
+/* Execute op; *run = data.project.run (-ENOENT when either is null). */
+static int run_query(struct wb_client *c, const struct run_ref *r,
+		     const char *op, cJSON *vars, cJSON **data,
+		     const cJSON **run, struct wb_error *err)
+{
+	const char *missing = "project";
+	int rc;
+
+	*data = NULL;
+	if (!vars)
+		return wb_error_set(err, -ENOMEM, 0, "out of memory");
+	rc = wb_gql(c, op, vars, data, err);
+	if (rc)
+		return rc;
+	*run = dpath(*data, &missing, "project", "run", NULL);
+	if (!*run) {
+		cJSON_Delete(*data);
+		*data = NULL;
+		return wb_error_set(err, -ENOENT, 0,
+				    "%s: %s not found (absent or not visible)",
+				    r->what, missing);
+	}
+	return 0;
+}
+
+/* Deliver every string of a [String] row list. */
+static int deliver_rows(const struct run_ref *r, const cJSON *rows,
+			const char *field, wb_row_cb cb, void *ud,
+			size_t *count, struct wb_error *err)
+{
+	const cJSON *row;
+	int rc;
+
+	if (rows && !cJSON_IsNull(rows) && !cJSON_IsArray(rows))
+		return wb_error_set(err, -EBADMSG, 0, "%s: %s is not a list",
+				    r->what, field);
+	cJSON_ArrayForEach(row, rows) {
+		if (!cJSON_IsString(row))
+			return wb_error_set(err, -EBADMSG, 0,
+					    "%s: a %s row is not a string",
+					    r->what, field);
+		rc = cb(ud, row->valuestring, strlen(row->valuestring));
+		if (rc)
+			return rc;
+		if (count)
+			(*count)++;
+	}
+	return 0;
+}
+
+int wb_history_last_step(struct wb_client *c, const char *entity,
+			 const char *project, const char *run, int64_t *out,
+			 struct wb_error *err)
+{
+	struct run_ref r;
+	const cJSON *node, *keys;
+	cJSON *data, *parsed = NULL;
+	int rc;
+
+	*out = -1;
+	run_ref_init(&r, entity, project, run);
+	rc = run_query(c, &r, "RunHistoryKeys", run_vars(&r), &data, &node,
+		       err);
+	if (rc)
+		return rc;
+	keys = wb_json_get(node, "historyKeys");
+	/* JSON scalar: an object, though some servers send its text. */
+	if (cJSON_IsString(keys))
+		keys = parsed = wb_json_parse(keys->valuestring,
+					      strlen(keys->valuestring), NULL);
+	if (keys && !cJSON_IsNull(keys) && !cJSON_IsObject(keys)) {
+		rc = wb_error_set(err, -EBADMSG, 0,
+				  "%s: historyKeys is not an object", r.what);
+	} else {
+		const cJSON *last = wb_json_get(keys, "lastStep");
+		int64_t v;
+
+		if (last && !cJSON_IsNull(last)) {
+			if (wb_json_get_int64(last, &v) == 0)
+				*out = v < 0 ? -1 : v;
+			else
+				rc = wb_error_set(err, -EBADMSG, 0,
+						  "%s: historyKeys.lastStep is "
+						  "not an integer", r.what);
+		}
+	}
+	cJSON_Delete(parsed);
+	cJSON_Delete(data);
+	return rc;
+}
+
+int wb_history_scan(struct wb_client *c, const char *entity,
+		    const char *project, const char *run,
+		    const struct wb_history_scan *q, wb_row_cb cb, void *ud,
+		    struct wb_error *err)
+{
+	int64_t min_step = q && q->min_step > 0 ? q->min_step : 0;
+	int64_t page = q && q->page > 0 ? q->page : HISTORY_PAGE;
+	int64_t last, stop, offset;
+	struct run_ref r;
+	int rc;
+
+	rc = wb_history_last_step(c, entity, project, run, &last, err);
+	if (rc || last < 0)
+		return rc;
+	run_ref_init(&r, entity, project, run);
+	stop = last + 1;
+	if (q && q->max_step >= 0 && q->max_step < stop)
+		stop = q->max_step;
+	/* Steps have gaps: an empty window is normal, only reaching stop
+	 * ends the scan (§6, §12.8). */
+	for (offset = min_step; offset < stop; offset += page) {
+		int64_t end = offset + page < stop ? offset + page : stop;
+		cJSON *vars = run_vars(&r), *data;
+		const cJSON *node;
+
+		vars = dvars_int(vars, "minStep", offset);
+		vars = dvars_int(vars, "maxStep", end);
+		vars = dvars_int(vars, "samples", page);
+		rc = run_query(c, &r, "RunHistoryWindow", vars, &data, &node,
+			       err);
+		if (rc)
+			return rc;
+		rc = deliver_rows(&r, wb_json_get(node, "history"), "history",
+				  cb, ud, NULL, err);
+		cJSON_Delete(data);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+/* history(samples:) and events(samples:): one request, a list of rows. */
+static int sampled_rows(struct wb_client *c, const char *op,
+			const char *field, const char *entity,
+			const char *project, const char *run, int samples,
+			wb_row_cb cb, void *ud, struct wb_error *err)
+{
+	struct run_ref r;
+	const cJSON *node;
+	cJSON *data;
+	int rc;
+
+	run_ref_init(&r, entity, project, run);
+	rc = run_query(c, &r, op,
+		       dvars_int(run_vars(&r), "samples",
+				 samples > 0 ? samples : DEFAULT_SAMPLES),
+		       &data, &node, err);
+	if (rc)
+		return rc;
+	rc = deliver_rows(&r, wb_json_get(node, field), field, cb, ud, NULL,
+			  err);
+	cJSON_Delete(data);
+	return rc;
+}
+
+int wb_history_sampled(struct wb_client *c, const char *entity,
+		       const char *project, const char *run, int samples,
+		       wb_row_cb cb, void *ud, struct wb_error *err)
+{
+	return sampled_rows(c, "RunSampledHistory", "history", entity,
+			    project, run, samples, cb, ud, err);
+}
+
+int wb_events(struct wb_client *c, const char *entity, const char *project,
+	      const char *run, int samples, wb_row_cb cb, void *ud,
+	      struct wb_error *err)
+{
+	return sampled_rows(c, "RunEvents", "events", entity, project, run,
+			    samples, cb, ud, err);
+}
+
+/* ---- console log ------------------------------------------------------ */
+
+void wb_log_line_free(struct wb_log_line *l)
+{
+	if (!l)
+		return;
+	free(l->timestamp);
+	free(l->level);
+	free(l->label);
+	free(l->line);
+	free(l);
+}
+
+static int log_line_from_node(const cJSON *node, struct wb_log_line **out)
+{
+	struct wb_log_line *l = calloc(1, sizeof(*l));
+	int rc = l ? 0 : -ENOMEM;
+
+	*out = NULL;
+	if (!rc)
+		rc = api_dup_str(node, "timestamp", &l->timestamp);
+	if (!rc)
+		rc = api_dup_str(node, "level", &l->level);
+	if (!rc)
+		rc = api_dup_str(node, "label", &l->label);
+	if (!rc)
+		rc = api_dup_str(node, "line", &l->line);
+	if (!rc && !l->line && !(l->line = strdup("")))
+		rc = -ENOMEM;
+	if (rc) {
+		wb_log_line_free(l);
+		return rc;
+	}
+	l->number = api_int64(node, "number");
+	*out = l;
+	return 0;
+}
+
+/* Deliver the edges of a logLines connection; *last = the highest line
+ * number seen. */
+static int deliver_log_edges(const struct run_ref *r, const cJSON *conn,
+			     wb_log_line_cb cb, void *ud, int64_t *last,
+			     size_t *count, struct wb_error *err)
+{
+	const cJSON *e;
+	int rc;
+
+	cJSON_ArrayForEach(e, api_edges(conn)) {
+		struct wb_log_line *l;
+
+		rc = log_line_from_node(wb_json_get(e, "node"), &l);
+		if (rc)
+			return ditem_error(err, rc, r->what);
+		if (l->number > *last)
+			*last = l->number;
+		rc = cb(ud, l);
+		if (rc)
+			return rc;
+		(*count)++;
+	}
+	return 0;
+}
+
+/* The legacy route: the newest lines in ascending order. */
+static int log_tail(struct wb_client *c, const struct run_ref *r,
+		    wb_log_line_cb cb, void *ud, struct wb_log_result *res,
+		    struct wb_error *err)
+{
+	const cJSON *node;
+	cJSON *data;
+	int64_t last = -1;
+	size_t count = 0;
+	int rc;
+
+	rc = run_query(c, r, "RunLogTail",
+		       dvars_int(run_vars(r), "last", LOG_TAIL_LINES), &data,
+		       &node, err);
+	if (rc)
+		return rc;
+	res->line_count = api_int64(node, "logLineCount");
+	rc = deliver_log_edges(r, wb_json_get(node, "logLines"), cb, ud,
+			       &last, &count, err);
+	if (!rc)
+		res->complete = res->line_count >= 0 &&
+				(int64_t)count >= res->line_count;
+	cJSON_Delete(data);
+	return rc;
+}
+
+int wb_log_lines(struct wb_client *c, const char *entity, const char *project,
+		 const char *run, int per_page, wb_log_line_cb cb, void *ud,
+		 struct wb_log_result *res, struct wb_error *err)
+{
+	struct wb_log_result local;
+	char *cursor = NULL;
+	int64_t last = -1;
+	size_t count = 0;
+	struct run_ref r;
+	int rc, first = 1;
+
+	if (!res)
+		res = &local;
+	res->line_count = -1;
+	res->complete = 0;
+	run_ref_init(&r, entity, project, run);
+	for (;;) {
+		cJSON *vars = dvars_int(run_vars(&r), "first",
+					per_page > 0 ? per_page : LOG_PAGE);
+		const cJSON *node, *conn, *info;
+		const char *next;
+		int more;
+		cJSON *data;
+
+		if (vars && cursor &&
+		    !cJSON_AddStringToObject(vars, "after", cursor)) {
+			cJSON_Delete(vars);
+			vars = NULL;
+		}
+		rc = run_query(c, &r, "RunLogLines", vars, &data, &node, err);
+		if (rc == -EINVAL && first) {
+			/* A server before 0.77 rejects useImprovedPagination
+			 * (or LogLine.label): read the tail instead. */
+			wb_log(WB_LOG_INFO, "%s: paged console log not "
+			       "supported (%s); reading the tail", r.what,
+			       err ? err->msg : "");
+			free(cursor);
+			return log_tail(c, &r, cb, ud, res, err);
+		}
+		if (rc)
+			break;
+		first = 0;
+		res->line_count = api_int64(node, "logLineCount");
+		conn = wb_json_get(node, "logLines");
+		rc = deliver_log_edges(&r, conn, cb, ud, &last, &count, err);
+		info = wb_json_get(conn, "pageInfo");
+		next = wb_json_get_str(info, "endCursor");
+		/* A page may end early with hasNextPage false (§6): the line
+		 * numbers against logLineCount decide; no cursor ends it. */
+		more = cJSON_IsTrue(wb_json_get(info, "hasNextPage")) ||
+		       (res->line_count >= 0 && last + 1 < res->line_count &&
+			api_edges(conn) && cJSON_GetArraySize(api_edges(conn)));
+		if (!rc && more && next && (!cursor || strcmp(next, cursor))) {
+			free(cursor);
+			cursor = strdup(next);
+			if (!cursor)
+				rc = wb_error_set(err, -ENOMEM, 0,
+						  "out of memory");
+		} else {
+			more = 0;
+		}
+		cJSON_Delete(data);
+		if (rc || !more)
+			break;
+	}
+	free(cursor);
+	if (!rc)
+		res->complete = res->line_count < 0 ||
+				last + 1 >= res->line_count;
+	return rc;
+}

@@ -1,1 +1,220 @@
-/* projects.c — placeholder until its owner fills it in. */
+/* projects.c — entities and projects: wb_entity_get(), wb_projects_list()
+ * (every page of `models`), wb_project_get() (wandb-api.md §2, §3). */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api_util.h"
+#include "wb_api.h"
+
+#define PROJECTS_PER_PAGE 200 /* the SDK's Api.projects() default */
+
+void wb_entity_free(struct wb_entity *e)
+{
+	if (!e)
+		return;
+	free(e->id);
+	free(e->name);
+	free(e);
+}
+
+int wb_entity_get(struct wb_client *c, const char *name,
+		  struct wb_entity **out, struct wb_error *err)
+{
+	cJSON *vars = cJSON_CreateObject(), *data = NULL;
+	const cJSON *ent;
+	struct wb_entity *e;
+	int rc;
+
+	*out = NULL;
+	if (!vars || !cJSON_AddStringToObject(vars, "name", name)) {
+		cJSON_Delete(vars);
+		return wb_error_set(err, -ENOMEM, 0, "out of memory");
+	}
+	rc = wb_gql(c, "Entity", vars, &data, err);
+	if (rc)
+		return rc;
+	ent = wb_json_get(data, "entity");
+	if (!cJSON_IsObject(ent)) {
+		cJSON_Delete(data);
+		return wb_error_set(err, -ENOENT, 0,
+				    "no entity %s (absent or not visible)",
+				    name);
+	}
+	e = calloc(1, sizeof(*e));
+	rc = e ? 0 : -ENOMEM;
+	if (!rc)
+		rc = api_dup_str(ent, "id", &e->id);
+	if (!rc)
+		rc = api_dup_str(ent, "name", &e->name);
+	if (!rc && !e->name)
+		e->name = strdup(name);
+	if (!rc && !e->name)
+		rc = -ENOMEM;
+	if (e)
+		e->is_team = api_bool(ent, "isTeam") == 1;
+	cJSON_Delete(data);
+	if (rc) {
+		wb_entity_free(e);
+		return wb_error_set(err, rc, 0, "out of memory");
+	}
+	*out = e;
+	return 0;
+}
+
+void wb_project_free(struct wb_project *p)
+{
+	if (!p)
+		return;
+	free(p->id);
+	free(p->name);
+	free(p->entity);
+	free(p->description);
+	free(p->created_at);
+	free(p->updated_at);
+	free(p->access);
+	free(p->web_url);
+	free(p);
+}
+
+/* A project from a Project/Projects node. The server's names win over the
+ * requested ones (it may normalise case, wandb-api.md §12.20). */
+static int project_from_node(struct wb_client *c, const cJSON *node,
+			     const char *entity, struct wb_project **out)
+{
+	struct wb_project *p = calloc(1, sizeof(*p));
+	int rc = p ? 0 : -ENOMEM;
+
+	*out = NULL;
+	if (!rc)
+		rc = api_dup_str(node, "id", &p->id);
+	if (!rc)
+		rc = api_dup_str(node, "name", &p->name);
+	if (!rc)
+		rc = api_dup_str(node, "entityName", &p->entity);
+	if (!rc)
+		rc = api_dup_str(node, "description", &p->description);
+	if (!rc)
+		rc = api_dup_str(node, "createdAt", &p->created_at);
+	if (!rc)
+		rc = api_dup_str(node, "updatedAt", &p->updated_at);
+	if (!rc)
+		rc = api_dup_str(node, "access", &p->access);
+	if (!rc && !p->entity && !(p->entity = strdup(entity)))
+		rc = -ENOMEM;
+	if (!rc && !p->name)
+		rc = -EBADMSG;
+	if (!rc) {
+		p->run_count = api_int64(node, "runCount");
+		p->read_only = api_bool(node, "readOnly");
+		p->web_url = wb_client_web_url(c, p->entity, p->name,
+					       "workspace", NULL);
+		if (!p->web_url)
+			rc = -ENOMEM;
+	}
+	if (rc) {
+		wb_project_free(p);
+		return rc;
+	}
+	*out = p;
+	return 0;
+}
+
+static int node_error(int rc, const char *what, struct wb_error *err)
+{
+	if (rc == -EBADMSG)
+		return wb_error_set(err, rc, 0, "%s: project without a name",
+				    what);
+	return wb_error_set(err, rc, 0, "out of memory");
+}
+
+/* One page of Projects; *cursor is replaced by the next page's cursor, or
+ * freed to NULL on the last page. */
+static int projects_page(struct wb_client *c, const char *entity, int per_page,
+			 char **cursor, wb_project_cb cb, void *ud,
+			 struct wb_error *err)
+{
+	cJSON *vars = cJSON_CreateObject(), *data = NULL;
+	const cJSON *models, *e;
+	int rc = 0;
+
+	if (!vars || !cJSON_AddStringToObject(vars, "entity", entity) ||
+	    !cJSON_AddNumberToObject(vars, "perPage", per_page) ||
+	    (*cursor && !cJSON_AddStringToObject(vars, "cursor", *cursor))) {
+		cJSON_Delete(vars);
+		return wb_error_set(err, -ENOMEM, 0, "out of memory");
+	}
+	rc = wb_gql(c, "Projects", vars, &data, err);
+	if (rc)
+		return rc;
+	models = wb_json_get(data, "models");
+	if (!cJSON_IsObject(models)) {
+		cJSON_Delete(data);
+		return wb_error_set(err, -ENOENT, 0,
+				    "no entity %s (absent or not visible)",
+				    entity);
+	}
+	cJSON_ArrayForEach(e, api_edges(models)) {
+		struct wb_project *p;
+
+		rc = project_from_node(c, wb_json_get(e, "node"), entity, &p);
+		if (rc) {
+			rc = node_error(rc, entity, err);
+			break;
+		}
+		rc = cb(ud, p);
+		if (rc)
+			break;
+	}
+	if (!rc) {
+		rc = api_next_cursor(wb_json_get(models, "pageInfo"), cursor);
+		if (rc)
+			rc = wb_error_set(err, rc, 0, "projects of %s: %s",
+					  entity, rc == -ENOMEM ? "out of memory"
+					  : "next page without a new cursor");
+	}
+	cJSON_Delete(data);
+	return rc;
+}
+
+int wb_projects_list(struct wb_client *c, const char *entity, int per_page,
+		     wb_project_cb cb, void *ud, struct wb_error *err)
+{
+	char *cursor = NULL;
+	int rc;
+
+	if (per_page <= 0)
+		per_page = PROJECTS_PER_PAGE;
+	do {
+		rc = projects_page(c, entity, per_page, &cursor, cb, ud, err);
+	} while (!rc && cursor);
+	free(cursor);
+	return rc;
+}
+
+int wb_project_get(struct wb_client *c, const char *entity, const char *name,
+		   struct wb_project **out, struct wb_error *err)
+{
+	cJSON *vars = cJSON_CreateObject(), *data = NULL;
+	const cJSON *node;
+	int rc;
+
+	*out = NULL;
+	if (!vars || !cJSON_AddStringToObject(vars, "entity", entity) ||
+	    !cJSON_AddStringToObject(vars, "name", name)) {
+		cJSON_Delete(vars);
+		return wb_error_set(err, -ENOMEM, 0, "out of memory");
+	}
+	rc = wb_gql(c, "Project", vars, &data, err);
+	if (rc)
+		return rc;
+	node = wb_json_get(data, "project");
+	if (!cJSON_IsObject(node))
+		rc = wb_error_set(err, -ENOENT, 0,
+				  "no project %s/%s (absent or not visible)",
+				  entity, name);
+	else if ((rc = project_from_node(c, node, entity, out)))
+		rc = node_error(rc, entity, err);
+	cJSON_Delete(data);
+	return rc;
+}

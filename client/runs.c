@@ -1,1 +1,573 @@
-/* runs.c — placeholder until its owner fills it in. */
+/* runs.c — runs of a project: the paged listing (wb_runs_list), the batched
+ * parallel fetch by name (wb_runs_fetch) and one run (wb_run_get), all with
+ * optional heavy fields (wandb-api.md §4, §12.3–4). */
+#include <errno.h>
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api_util.h"
+#include "wb_api.h"
+
+#define RUNS_PER_PAGE_LIGHT 1000
+#define RUNS_PER_PAGE_HEAVY 50
+/* Runs per request in wb_runs_fetch(). Heavy fields can be large, so a
+ * batch stays small enough that one response is quick to produce and
+ * parse; several batches are in flight at once. */
+#define FETCH_BATCH_HEAVY 25
+#define FETCH_BATCH_LIGHT 200
+#define DEFAULT_ORDER "+created_at" /* oldest first: stable while runs are added */
+
+/* The heavy fields: mask bit, GraphQL field, the Runs/Run variable that
+ * switches it on, and where it lands in struct wb_run. */
+static const struct heavy_field {
+	unsigned bit;
+	const char *field;
+	const char *var;
+	size_t offset;
+} heavy_fields[] = {
+	{ WB_RUN_CONFIG, "config", "withConfig",
+	  offsetof(struct wb_run, config) },
+	{ WB_RUN_SUMMARY, "summaryMetrics", "withSummary",
+	  offsetof(struct wb_run, summary) },
+	{ WB_RUN_SYSTEM_METRICS, "systemMetrics", "withSystemMetrics",
+	  offsetof(struct wb_run, system_metrics) },
+	{ WB_RUN_HISTORY_KEYS, "historyKeys", "withHistoryKeys",
+	  offsetof(struct wb_run, history_keys) },
+};
+#define N_HEAVY (sizeof(heavy_fields) / sizeof(heavy_fields[0]))
+
+static char **heavy_slot(struct wb_run *r, const struct heavy_field *h)
+{
+	return (char **)((char *)r + h->offset);
+}
+
+void wb_run_free(struct wb_run *r)
+{
+	char **strs[] = {
+		&r->id, &r->name, &r->display_name, &r->state, &r->group,
+		&r->job_type, &r->notes, &r->description, &r->commit,
+		&r->host, &r->sweep_name, &r->created_at, &r->heartbeat_at,
+		&r->updated_at, &r->user_name, &r->user_username, &r->web_url,
+	};
+
+	if (!r)
+		return;
+	for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
+		free(*strs[i]);
+	for (size_t i = 0; i < N_HEAVY; i++)
+		free(*heavy_slot(r, &heavy_fields[i]));
+	for (size_t i = 0; i < r->n_tags; i++)
+		free(r->tags[i]);
+	free(r->tags);
+	free(r);
+}
+
+/* ---- one run from a GraphQL node -------------------------------------- */
+
+/* A heavy field as text: JSONString fields arrive as a string holding the
+ * server's JSON, kept verbatim; historyKeys arrives as JSON and is printed
+ * compactly (numbers exact); null becomes "{}". */
+static int heavy_text(const cJSON *node, const char *key, char **out)
+{
+	const cJSON *v = wb_json_get(node, key);
+
+	if (cJSON_IsString(v))
+		*out = strdup(v->valuestring);
+	else if (!v || cJSON_IsNull(v))
+		*out = strdup("{}");
+	else
+		*out = wb_json_print(v, WB_JSON_COMPACT, NULL);
+	return *out ? 0 : -ENOMEM;
+}
+
+static int fill_tags(struct wb_run *r, const cJSON *tags)
+{
+	const cJSON *t;
+	int n = cJSON_IsArray(tags) ? cJSON_GetArraySize(tags) : 0;
+
+	if (n <= 0)
+		return 0;
+	r->tags = calloc((size_t)n, sizeof(*r->tags));
+	if (!r->tags)
+		return -ENOMEM;
+	cJSON_ArrayForEach(t, tags) {
+		if (!cJSON_IsString(t))
+			continue;
+		r->tags[r->n_tags] = strdup(t->valuestring);
+		if (!r->tags[r->n_tags])
+			return -ENOMEM;
+		r->n_tags++;
+	}
+	return 0;
+}
+
+static int run_from_node(struct wb_client *c, const cJSON *node,
+			 const char *entity, const char *project,
+			 unsigned heavy, struct wb_run **out)
+{
+	static const struct {
+		const char *key;
+		size_t offset;
+	} strs[] = {
+		{ "id", offsetof(struct wb_run, id) },
+		{ "name", offsetof(struct wb_run, name) },
+		{ "displayName", offsetof(struct wb_run, display_name) },
+		{ "state", offsetof(struct wb_run, state) },
+		{ "group", offsetof(struct wb_run, group) },
+		{ "jobType", offsetof(struct wb_run, job_type) },
+		{ "notes", offsetof(struct wb_run, notes) },
+		{ "description", offsetof(struct wb_run, description) },
+		{ "commit", offsetof(struct wb_run, commit) },
+		{ "host", offsetof(struct wb_run, host) },
+		{ "sweepName", offsetof(struct wb_run, sweep_name) },
+		{ "createdAt", offsetof(struct wb_run, created_at) },
+		{ "heartbeatAt", offsetof(struct wb_run, heartbeat_at) },
+		{ "updatedAt", offsetof(struct wb_run, updated_at) },
+	};
+	const cJSON *user = wb_json_get(node, "user");
+	struct wb_run *r = calloc(1, sizeof(*r));
+	int rc = r ? 0 : -ENOMEM;
+
+	*out = NULL;
+	for (size_t i = 0; !rc && i < sizeof(strs) / sizeof(strs[0]); i++)
+		rc = api_dup_str(node, strs[i].key,
+				 (char **)((char *)r + strs[i].offset));
+	if (!rc)
+		rc = api_dup_str(user, "name", &r->user_name);
+	if (!rc)
+		rc = api_dup_str(user, "username", &r->user_username);
+	if (!rc)
+		rc = fill_tags(r, wb_json_get(node, "tags"));
+	if (!rc && !r->name)
+		rc = -EBADMSG;
+	for (size_t i = 0; !rc && i < N_HEAVY; i++)
+		if (heavy & heavy_fields[i].bit)
+			rc = heavy_text(node, heavy_fields[i].field,
+					heavy_slot(r, &heavy_fields[i]));
+	if (!rc) {
+		r->heavy = heavy & WB_RUN_HEAVY_ALL;
+		r->history_line_count = api_int64(node, "historyLineCount");
+		r->project_id = api_int64(node, "projectId");
+		r->web_url = wb_client_web_url(c, entity, project, "runs",
+					       r->name, NULL);
+		if (!r->web_url)
+			rc = -ENOMEM;
+	}
+	if (rc) {
+		if (r)
+			wb_run_free(r);
+		return rc;
+	}
+	*out = r;
+	return 0;
+}
+
+/* ---- names already delivered (dedupe across pages) -------------------- */
+
+struct name_set {
+	char **slots; /* open addressing, NULL = empty; keys are copies since
+			 the runs themselves go to the callback */
+	size_t cap, n;
+};
+
+static uint64_t name_hash(const char *s)
+{
+	uint64_t h = 1469598103934665603ull; /* FNV-1a */
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ull;
+	return h;
+}
+
+static int set_grow(struct name_set *s)
+{
+	size_t cap = s->cap ? s->cap * 2 : 256;
+	char **slots = calloc(cap, sizeof(*slots));
+
+	if (!slots)
+		return -ENOMEM;
+	for (size_t i = 0; i < s->cap; i++) {
+		size_t j;
+
+		if (!s->slots[i])
+			continue;
+		for (j = name_hash(s->slots[i]) & (cap - 1); slots[j];
+		     j = (j + 1) & (cap - 1))
+			;
+		slots[j] = s->slots[i];
+	}
+	free(s->slots);
+	s->slots = slots;
+	s->cap = cap;
+	return 0;
+}
+
+/* 1 when name was added, 0 when it was already there, -ENOMEM. */
+static int set_add(struct name_set *s, const char *name)
+{
+	size_t j;
+
+	if ((s->n + 1) * 2 > s->cap && set_grow(s))
+		return -ENOMEM;
+	for (j = name_hash(name) & (s->cap - 1); s->slots[j];
+	     j = (j + 1) & (s->cap - 1))
+		if (strcmp(s->slots[j], name) == 0)
+			return 0;
+	s->slots[j] = strdup(name);
+	if (!s->slots[j])
+		return -ENOMEM;
+	s->n++;
+	return 1;
+}
+
+static void set_clear(struct name_set *s)
+{
+	for (size_t i = 0; i < s->cap; i++)
+		free(s->slots[i]);
+	free(s->slots);
+	memset(s, 0, sizeof(*s));
+}
+
+/* ---- the paged Runs query --------------------------------------------- */
+
+struct runs_req {
+	const char *entity, *project;
+	const char *filters; /* JSON text or NULL */
+	const char *order;
+	int per_page;
+	unsigned heavy;
+	int64_t limit;       /* 0 = all */
+};
+
+static int add_heavy_vars(cJSON *vars, unsigned heavy)
+{
+	for (size_t i = 0; i < N_HEAVY; i++)
+		if (!cJSON_AddBoolToObject(vars, heavy_fields[i].var,
+					   (heavy & heavy_fields[i].bit) != 0))
+			return -ENOMEM;
+	return 0;
+}
+
+static cJSON *runs_vars(const struct runs_req *q, const char *cursor,
+			int first)
+{
+	cJSON *vars = cJSON_CreateObject();
+
+	if (!vars || !cJSON_AddStringToObject(vars, "entity", q->entity) ||
+	    !cJSON_AddStringToObject(vars, "project", q->project) ||
+	    !cJSON_AddNumberToObject(vars, "perPage", first) ||
+	    !cJSON_AddStringToObject(vars, "order", q->order) ||
+	    (q->filters && !cJSON_AddStringToObject(vars, "filters",
+						    q->filters)) ||
+	    (cursor && !cJSON_AddStringToObject(vars, "cursor", cursor)) ||
+	    add_heavy_vars(vars, q->heavy)) {
+		cJSON_Delete(vars);
+		return NULL;
+	}
+	return vars;
+}
+
+typedef int (*deliver_fn)(void *ud, struct wb_run *r);
+
+/* Hand every node of one page to deliver(), skipping names in seen.
+ * *count is the number delivered so far (for the limit). */
+static int deliver_page(struct wb_client *c, const struct runs_req *q,
+			const cJSON *runs, struct name_set *seen,
+			int64_t *count, deliver_fn deliver, void *ud,
+			struct wb_error *err)
+{
+	const cJSON *e;
+
+	cJSON_ArrayForEach(e, api_edges(runs)) {
+		struct wb_run *r;
+		int rc = run_from_node(c, wb_json_get(e, "node"), q->entity,
+				       q->project, q->heavy, &r);
+
+		if (rc)
+			return wb_error_set(err, rc, 0, "runs of %s/%s: %s",
+					    q->entity, q->project,
+					    rc == -ENOMEM ? "out of memory"
+					    : "run without a name");
+		rc = set_add(seen, r->name);
+		if (rc <= 0) {
+			wb_run_free(r);
+			if (rc < 0)
+				return wb_error_set(err, rc, 0,
+						    "out of memory");
+			continue; /* seen on an earlier page */
+		}
+		rc = deliver(ud, r);
+		if (rc)
+			return rc;
+		if (q->limit > 0 && ++*count >= q->limit)
+			return 0;
+	}
+	return 0;
+}
+
+/* Every page of a Runs query, deduplicated by name. *stop (may be NULL) is
+ * checked between pages so a parallel sibling's failure ends us early. */
+static int runs_pages(struct wb_client *c, const struct runs_req *q,
+		      deliver_fn deliver, void *ud, const int *stop,
+		      struct wb_error *err)
+{
+	struct name_set seen = { 0 };
+	char *cursor = NULL;
+	int64_t count = 0;
+	int rc;
+
+	do {
+		int64_t first = q->per_page;
+		const cJSON *project;
+		cJSON *vars, *data = NULL;
+
+		if (q->limit > 0 && q->limit - count < first)
+			first = q->limit - count;
+		vars = runs_vars(q, cursor, (int)first);
+		if (!vars) {
+			rc = wb_error_set(err, -ENOMEM, 0, "out of memory");
+			break;
+		}
+		rc = wb_gql(c, "Runs", vars, &data, err);
+		if (rc)
+			break;
+		project = wb_json_get(data, "project");
+		if (!cJSON_IsObject(project)) {
+			rc = wb_error_set(err, -ENOENT, 0, "no project %s/%s "
+					  "(absent or not visible)",
+					  q->entity, q->project);
+		} else {
+			const cJSON *runs = wb_json_get(project, "runs");
+
+			rc = deliver_page(c, q, runs, &seen, &count, deliver,
+					  ud, err);
+			if (!rc && q->limit > 0 && count >= q->limit) {
+				free(cursor);
+				cursor = NULL;
+			} else if (!rc) {
+				rc = api_next_cursor(wb_json_get(runs,
+						     "pageInfo"), &cursor);
+				if (rc)
+					rc = wb_error_set(err, rc, 0,
+						"runs of %s/%s: %s", q->entity,
+						q->project, rc == -ENOMEM
+						? "out of memory"
+						: "next page without a new cursor");
+			}
+		}
+		cJSON_Delete(data);
+	} while (!rc && cursor && !(stop && __atomic_load_n(stop,
+							   __ATOMIC_ACQUIRE)));
+	free(cursor);
+	set_clear(&seen);
+	return rc;
+}
+
+int wb_runs_list(struct wb_client *c, const char *entity, const char *project,
+		 const struct wb_runs_query *q, wb_run_cb cb, void *ud,
+		 struct wb_error *err)
+{
+	struct runs_req req = { .entity = entity, .project = project,
+				.order = DEFAULT_ORDER };
+
+	if (q) {
+		req.filters = q->filters;
+		if (q->order)
+			req.order = q->order;
+		req.per_page = q->per_page;
+		req.heavy = q->heavy & WB_RUN_HEAVY_ALL;
+		req.limit = q->limit;
+	}
+	if (req.per_page <= 0)
+		req.per_page = req.heavy ? RUNS_PER_PAGE_HEAVY
+					 : RUNS_PER_PAGE_LIGHT;
+	return runs_pages(c, &req, cb, ud, NULL, err);
+}
+
+/* ---- batched fetch by name -------------------------------------------- */
+
+struct fetch {
+	struct wb_client *c;
+	const char *entity, *project;
+	const char *const *names; /* deduplicated */
+	size_t n_names, batch;
+	unsigned heavy;
+	wb_run_cb cb;
+	void *ud;
+	pthread_mutex_t lock;  /* serialises cb and the fields below */
+	int stop;              /* set once anything failed or cb said stop */
+	int rc;                /* the first failure */
+	struct wb_error err;
+};
+
+/* The callback side of a batch: one caller at a time, nothing after a
+ * stop. */
+static int fetch_deliver(void *ud, struct wb_run *r)
+{
+	struct fetch *f = ud;
+	int rc;
+
+	pthread_mutex_lock(&f->lock);
+	if (f->stop) {
+		rc = f->rc ? f->rc : -ECANCELED;
+		wb_run_free(r);
+	} else {
+		rc = f->cb(f->ud, r);
+		if (rc) {
+			f->rc = rc;
+			__atomic_store_n(&f->stop, 1, __ATOMIC_RELEASE);
+		}
+	}
+	pthread_mutex_unlock(&f->lock);
+	return rc;
+}
+
+/* {"name": {"$in": [names[from..to)]}} as JSON text; NULL on OOM. */
+static char *batch_filter(const struct fetch *f, size_t from, size_t to)
+{
+	cJSON *filter = cJSON_CreateObject();
+	cJSON *name = filter ? cJSON_AddObjectToObject(filter, "name") : NULL;
+	cJSON *in = name ? cJSON_AddArrayToObject(name, "$in") : NULL;
+	char *text = NULL;
+	size_t i;
+
+	for (i = from; in && i < to; i++) {
+		cJSON *s = cJSON_CreateString(f->names[i]);
+
+		if (!s || !cJSON_AddItemToArray(in, s)) {
+			cJSON_Delete(s);
+			break;
+		}
+	}
+	if (in && i == to)
+		text = wb_json_print(filter, WB_JSON_COMPACT, NULL);
+	cJSON_Delete(filter);
+	return text;
+}
+
+static int fetch_job(void *ud, size_t i)
+{
+	struct fetch *f = ud;
+	size_t from = i * f->batch, to = from + f->batch;
+	struct runs_req q = { .entity = f->entity, .project = f->project,
+			      .order = DEFAULT_ORDER, .heavy = f->heavy };
+	struct wb_error err = { 0 };
+	char *filter;
+	int rc;
+
+	if (to > f->n_names)
+		to = f->n_names;
+	if (__atomic_load_n(&f->stop, __ATOMIC_ACQUIRE))
+		return -ECANCELED;
+	filter = batch_filter(f, from, to);
+	if (!filter) {
+		rc = wb_error_set(&err, -ENOMEM, 0, "out of memory");
+	} else {
+		q.filters = filter;
+		q.per_page = (int)(to - from);
+		rc = runs_pages(f->c, &q, fetch_deliver, f, &f->stop, &err);
+		free(filter);
+	}
+	if (rc) {
+		pthread_mutex_lock(&f->lock);
+		if (!f->stop || (!f->rc && rc != -ECANCELED)) {
+			f->rc = rc;
+			f->err = err;
+			__atomic_store_n(&f->stop, 1, __ATOMIC_RELEASE);
+		}
+		pthread_mutex_unlock(&f->lock);
+	}
+	return rc;
+}
+
+/* The distinct names, in first-seen order (borrowed pointers). */
+static int distinct_names(const char *const *names, size_t n,
+			  const char ***out, size_t *n_out)
+{
+	struct name_set seen = { 0 };
+	const char **v = calloc(n ? n : 1, sizeof(*v));
+	size_t k = 0;
+	int rc = v ? 0 : -ENOMEM;
+
+	for (size_t i = 0; !rc && i < n; i++) {
+		rc = set_add(&seen, names[i]);
+		if (rc == 1)
+			v[k++] = names[i];
+		rc = rc < 0 ? rc : 0;
+	}
+	set_clear(&seen);
+	if (rc) {
+		free(v);
+		return rc;
+	}
+	*out = v;
+	*n_out = k;
+	return 0;
+}
+
+int wb_runs_fetch(struct wb_client *c, const char *entity, const char *project,
+		  const char *const *names, size_t n_names, unsigned heavy,
+		  wb_run_cb cb, void *ud, struct wb_error *err)
+{
+	struct fetch f = { .c = c, .entity = entity, .project = project,
+			   .heavy = heavy & WB_RUN_HEAVY_ALL, .cb = cb,
+			   .ud = ud };
+	const char **distinct;
+	size_t n_batches;
+	int rc;
+
+	rc = distinct_names(names, n_names, &distinct, &f.n_names);
+	if (rc)
+		return wb_error_set(err, rc, 0, "out of memory");
+	f.names = distinct;
+	f.batch = f.heavy ? FETCH_BATCH_HEAVY : FETCH_BATCH_LIGHT;
+	n_batches = (f.n_names + f.batch - 1) / f.batch;
+	pthread_mutex_init(&f.lock, NULL);
+	wb_client_parallel(c, n_batches, fetch_job, &f);
+	pthread_mutex_destroy(&f.lock);
+	free(distinct);
+	if (err && f.err.code)
+		*err = f.err;
+	return f.rc;
+}
+
+/* ---- one run ---------------------------------------------------------- */
+
+int wb_run_get(struct wb_client *c, const char *entity, const char *project,
+	       const char *name, unsigned heavy, struct wb_run **out,
+	       struct wb_error *err)
+{
+	cJSON *vars = cJSON_CreateObject(), *data = NULL;
+	const cJSON *proj, *node;
+	int rc;
+
+	*out = NULL;
+	heavy &= WB_RUN_HEAVY_ALL;
+	if (!vars || !cJSON_AddStringToObject(vars, "entity", entity) ||
+	    !cJSON_AddStringToObject(vars, "project", project) ||
+	    !cJSON_AddStringToObject(vars, "name", name) ||
+	    add_heavy_vars(vars, heavy)) {
+		cJSON_Delete(vars);
+		return wb_error_set(err, -ENOMEM, 0, "out of memory");
+	}
+	rc = wb_gql(c, "Run", vars, &data, err);
+	if (rc)
+		return rc;
+	proj = wb_json_get(data, "project");
+	node = wb_json_get(proj, "run");
+	if (!cJSON_IsObject(proj))
+		rc = wb_error_set(err, -ENOENT, 0, "no project %s/%s (absent "
+				  "or not visible)", entity, project);
+	else if (!cJSON_IsObject(node))
+		rc = wb_error_set(err, -ENOENT, 0, "no run %s/%s/%s", entity,
+				  project, name);
+	else if ((rc = run_from_node(c, node, entity, project, heavy, out)))
+		rc = wb_error_set(err, rc, 0, "run %s/%s/%s: %s", entity,
+				  project, name, rc == -ENOMEM
+				  ? "out of memory" : "run without a name");
+	cJSON_Delete(data);
+	return rc;
+}

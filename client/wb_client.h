@@ -27,6 +27,13 @@ const char *wb_client_app_url(const struct wb_client *c);
 struct wb_http *wb_client_http(struct wb_client *c);
 int wb_client_max_inflight(const struct wb_client *c);
 
+/* Web UI link: the app URL, then each segment of the NULL-terminated list
+ * percent-encoded as Python's quote(s, safe="") (so '/' becomes %2F), e.g.
+ * wb_client_web_url(c, ent, proj, "runs", id, NULL). Caller frees; NULL on
+ * OOM. */
+char *wb_client_web_url(const struct wb_client *c, ...)
+	__attribute__((sentinel));
+
 /* Run job(ud, i) for i in [0, n) on up to max_inflight threads; returns the
  * first non-zero job result (all jobs still run) or 0. Used for batched
  * fetches that should go out in parallel. */

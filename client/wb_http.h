@@ -10,6 +10,24 @@
  * Retry policy = the SDK's (wandb-api.md §1.8): 400 401 403 404 409 410 413 422
  * 501 are final; other 4xx/5xx, status 0 and connection errors are retried
  * with min(max, min_wait * 2^n * (1 + U[0,0.25))) or Retry-After.
+ * (Also final: 416, for range reads past the end.) A wait that would cross
+ * the deadline is not slept: the call fails -ETIMEDOUT at once.
+ *
+ * Environment knobs, read by wb_http_new() only for fields left at their
+ * "default" value (0, or -1 for max_retries), in seconds (fractions ok):
+ *   attempt_timeout_ms  WANDB__GRAPHQL_TIMEOUT_SECONDS, else WANDB_HTTP_TIMEOUT
+ *   deadline_ms         WANDB_HTTP_TIMEOUT
+ *   retry_min_ms        WANDB__GRAPHQL_RETRY_WAIT_MIN_SECONDS
+ *   retry_max_ms        WANDB__GRAPHQL_RETRY_WAIT_MAX_SECONDS
+ *   max_retries         WANDB__GRAPHQL_RETRY_MAX (a count)
+ * Headers: WANDB__EXTRA_HTTP_HEADERS (JSON object) on every request (a
+ * malformed value makes wb_http_new fail -EINVAL); X-WANDB-USERNAME /
+ * X-WANDB-USER-EMAIL from WANDB_USERNAME / WANDB_USER_EMAIL on API-scope
+ * requests only. Proxies: libcurl's defaults (http_proxy, HTTPS_PROXY,
+ * no_proxy). Debug log: one line per request hop (label, method, URL
+ * without query string, status, ms, bytes, attempt).
+ * DNS and TLS sessions are shared between threads; connections are kept
+ * per pooled handle (a shared libcurl connection cache is not thread-safe).
  */
 #ifndef WB_HTTP_H
 #define WB_HTTP_H
@@ -27,7 +45,8 @@ struct wb_http_opts {
 	int max_inflight;          /* 0 = default 12 */
 	long attempt_timeout_ms;   /* per attempt; 0 = default 30000 */
 	long deadline_ms;          /* per call incl. retries; 0 = default 60000 */
-	int max_retries;           /* -1 = default 20 */
+	int max_retries;           /* -1 = default 20; 0 = no retries (so a
+				      zeroed struct retries nothing!) */
 	long retry_min_ms;         /* 0 = default 2000 */
 	long retry_max_ms;         /* 0 = default 60000 */
 	size_t max_body;           /* bound for buffered bodies; 0 = 256 MiB */
@@ -43,7 +62,11 @@ void wb_http_free(struct wb_http *h);
 /* Called with body bytes as they arrive (streaming downloads). Return 0 to
  * continue, non-zero to abort the transfer (the call then fails -ECANCELED).
  * On a retry after a partial body, `restart` is called first (may be NULL
- * when the sink cannot restart: then a partial body is a hard failure). */
+ * when the sink cannot restart: then a partial body is a hard failure).
+ * Only 2xx bodies reach the sink (never error pages or redirect bodies).
+ * Sink transfers get no total timeout (big downloads are not cut): an attempt
+ * fails when under 1 byte/s for attempt_timeout; the deadline still bounds
+ * queueing, connecting and the waits between retries. */
 struct wb_http_sink {
 	int (*write)(void *ud, const void *data, size_t len);
 	void (*restart)(void *ud);
@@ -57,7 +80,10 @@ struct wb_http_req {
 	size_t body_len;
 	const char *content_type;  /* NULL = application/json for POST */
 	int64_t range_start;       /* Range: bytes=start-end when end >= start */
-	int64_t range_end;         /* inclusive; -1 = no range */
+	int64_t range_end;         /* inclusive; -1 = no range. The body/sink
+				      gets exactly these bytes (fewer at EOF),
+				      whether the server sends 206 or ignores
+				      Range and sends 200 (skipped to start). */
 	int follow_redirects;      /* 1 = follow (auth never crosses hosts) */
 	const struct wb_http_sink *sink; /* NULL = buffer into resp->body */
 	long deadline_ms;          /* 0 = the pool default */
@@ -76,7 +102,14 @@ struct wb_http_resp {
 /* Perform with retries. Returns 0 when a final response arrived with a 2xx
  * status; otherwise a negative errno (HTTP status in resp->status and
  * err->http_status). resp must be zeroed or cleared before the call and
- * released with wb_http_resp_clear(). */
+ * released with wb_http_resp_clear(). On failure resp->body holds up to
+ * 64 KiB of the last error response body (GraphQL errors, S3 XML), with or
+ * without a sink. errno: 401/403 -EACCES ("API key rejected by <host>" /
+ * "permission denied by <host>"; from storage it usually means an expired
+ * presigned URL), 404/410 -ENOENT, 400/422 -EINVAL, 416 -ERANGE, 429 after
+ * retries -EAGAIN, 5xx/connection/truncation after retries -EIO, deadline
+ * -ETIMEDOUT, body over max_body -EFBIG, sink abort -ECANCELED, an
+ * unfollowed or endless redirect -EIO. Messages start with req->label. */
 int wb_http_perform(struct wb_http *h, const struct wb_http_req *req,
 		    struct wb_http_resp *resp, struct wb_error *err);
 

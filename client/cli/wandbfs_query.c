@@ -1,2 +1,827 @@
-/* placeholder */
-int main(void) { return 0; }
+/* wandbfs_query.c — wandbfs-query: a command-line window on the client
+ * library that prints JSON (debugging, scripts, benchmarks). Owns main(),
+ * global options, the helpers declared in cli.h and the core commands
+ * (viewer, entity, projects, project, runs, run, runs-fetch, config). */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "cli.h"
+#include "wb_log.h"
+#include "wb_settings.h"
+
+#define PROG "wandbfs-query"
+
+/* ---- helpers shared with cmd_data.c (cli.h) --------------------------- */
+
+int wb_cli_print(struct wb_cli *cli, const cJSON *item)
+{
+	size_t len;
+	char *text = wb_json_print(item, cli->style, &len);
+
+	if (!text)
+		return wb_cli_result(cli, -ENOMEM, NULL);
+	fwrite(text, 1, len, stdout);
+	fputc('\n', stdout);
+	free(text);
+	if (fflush(stdout) || ferror(stdout)) {
+		wb_error_set(&cli->err, -EIO, 0, "cannot write output: %s",
+			     strerror(errno));
+		return WB_CLI_ERROR;
+	}
+	return WB_CLI_OK;
+}
+
+int wb_cli_result(struct wb_cli *cli, int rc, const struct wb_error *err)
+{
+	if (!rc)
+		return WB_CLI_OK;
+	if (err && err->code && err != &cli->err)
+		cli->err = *err;
+	else if (!cli->err.code)
+		wb_error_set(&cli->err, rc, 0, "%s", strerror(-rc));
+	return WB_CLI_ERROR;
+}
+
+int wb_cli_split_path(char *path, char **parts, int n)
+{
+	char *p = path;
+
+	for (int i = 0; i < n; i++) {
+		char *slash = i < n - 1 ? strchr(p, '/') : NULL;
+
+		if (i < n - 1 && !slash)
+			return -EINVAL;
+		if (slash)
+			*slash = '\0';
+		if (!*p || (i == n - 1 && strchr(p, '/')))
+			return -EINVAL;
+		parts[i] = p;
+		p = slash ? slash + 1 : p;
+	}
+	return 0;
+}
+
+int wb_cli_parse_heavy(const char *list, unsigned *mask)
+{
+	static const struct {
+		const char *name;
+		unsigned bit;
+	} names[] = {
+		{ "config", WB_RUN_CONFIG },
+		{ "summary", WB_RUN_SUMMARY },
+		{ "system", WB_RUN_SYSTEM_METRICS },
+		{ "historykeys", WB_RUN_HISTORY_KEYS },
+		{ "all", WB_RUN_HEAVY_ALL },
+	};
+	const char *p = list;
+
+	*mask = 0;
+	while (*p) {
+		size_t n = strcspn(p, ","), i;
+
+		for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+			if (strlen(names[i].name) == n &&
+			    strncmp(p, names[i].name, n) == 0)
+				break;
+		if (i == sizeof(names) / sizeof(names[0]))
+			return -EINVAL;
+		*mask |= names[i].bit;
+		p += n + (p[n] == ',');
+	}
+	return *mask ? 0 : -EINVAL;
+}
+
+int wb_cli_parse_int(const char *s, long long min, long long max,
+		     long long *out)
+{
+	char *end;
+	long long v;
+
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (!*s || *end || errno || v < min || v > max)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+int wb_cli_add_str(cJSON *obj, const char *key, const char *s)
+{
+	cJSON *v = s ? cJSON_CreateString(s) : cJSON_CreateNull();
+
+	if (!v || !cJSON_AddItemToObject(obj, key, v)) {
+		cJSON_Delete(v);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+int wb_cli_add_json(cJSON *obj, const char *key, const char *text)
+{
+	struct wb_error err;
+	cJSON *v = text ? wb_json_parse(text, strlen(text), &err)
+			: cJSON_CreateNull();
+
+	if (!v)
+		return text ? err.code : -ENOMEM;
+	if (!cJSON_AddItemToObject(obj, key, v)) {
+		cJSON_Delete(v);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/* ---- JSON for the typed results --------------------------------------- */
+
+/* An integer member, exact; null when negative (the "unknown" marker of
+ * the structs). */
+static int add_count(cJSON *obj, const char *key, int64_t v)
+{
+	char text[24];
+	cJSON *item;
+
+	snprintf(text, sizeof(text), "%" PRId64, v);
+	item = v >= 0 ? wb_json_number_from_text(text) : cJSON_CreateNull();
+	if (!item || !cJSON_AddItemToObject(obj, key, item)) {
+		cJSON_Delete(item);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static int add_bool(cJSON *obj, const char *key, int v)
+{
+	cJSON *item = v < 0 ? cJSON_CreateNull() : cJSON_CreateBool(v);
+
+	if (!item || !cJSON_AddItemToObject(obj, key, item)) {
+		cJSON_Delete(item);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static int add_strv(cJSON *obj, const char *key, char *const *v, size_t n)
+{
+	cJSON *arr = cJSON_AddArrayToObject(obj, key);
+
+	for (size_t i = 0; arr && i < n; i++) {
+		cJSON *s = cJSON_CreateString(v[i]);
+
+		if (!s || !cJSON_AddItemToArray(arr, s)) {
+			cJSON_Delete(s);
+			return -ENOMEM;
+		}
+	}
+	return arr ? 0 : -ENOMEM;
+}
+
+static cJSON *viewer_json(const struct wb_viewer *v)
+{
+	cJSON *o = cJSON_CreateObject(), *orgs;
+	int rc = o ? 0 : -ENOMEM;
+
+	rc = rc ? rc : wb_cli_add_str(o, "id", v->id);
+	rc = rc ? rc : wb_cli_add_str(o, "username", v->username);
+	rc = rc ? rc : wb_cli_add_str(o, "entity", v->entity);
+	rc = rc ? rc : wb_cli_add_str(o, "email", v->email);
+	rc = rc ? rc : add_strv(o, "teams", v->teams, v->n_teams);
+	orgs = rc ? NULL : cJSON_AddArrayToObject(o, "organizations");
+	for (size_t i = 0; orgs && !rc && i < v->n_orgs; i++) {
+		cJSON *org = cJSON_CreateObject();
+
+		if (!org || !cJSON_AddItemToArray(orgs, org)) {
+			cJSON_Delete(org);
+			rc = -ENOMEM;
+			break;
+		}
+		rc = wb_cli_add_str(org, "name", v->orgs[i]);
+		rc = rc ? rc : wb_cli_add_str(org, "orgEntity",
+					      v->org_entities[i]);
+	}
+	if (rc || !orgs) {
+		cJSON_Delete(o);
+		return NULL;
+	}
+	return o;
+}
+
+static cJSON *project_json(const struct wb_project *p)
+{
+	cJSON *o = cJSON_CreateObject();
+	int rc = o ? 0 : -ENOMEM;
+
+	rc = rc ? rc : wb_cli_add_str(o, "id", p->id);
+	rc = rc ? rc : wb_cli_add_str(o, "name", p->name);
+	rc = rc ? rc : wb_cli_add_str(o, "entity", p->entity);
+	rc = rc ? rc : wb_cli_add_str(o, "description", p->description);
+	rc = rc ? rc : wb_cli_add_str(o, "createdAt", p->created_at);
+	rc = rc ? rc : wb_cli_add_str(o, "updatedAt", p->updated_at);
+	rc = rc ? rc : wb_cli_add_str(o, "access", p->access);
+	rc = rc ? rc : add_count(o, "runCount", p->run_count);
+	rc = rc ? rc : add_bool(o, "readOnly", p->read_only);
+	rc = rc ? rc : wb_cli_add_str(o, "webUrl", p->web_url);
+	if (rc) {
+		cJSON_Delete(o);
+		return NULL;
+	}
+	return o;
+}
+
+/* A run with the GraphQL field names; heavy fields as parsed JSON values,
+ * present only when fetched. NULL on OOM or a heavy field that is not
+ * JSON (*rc says which). */
+static cJSON *run_json(const struct wb_run *r, int *rc_out)
+{
+	static const struct {
+		const char *key;
+		size_t offset;
+	} strs[] = {
+		{ "id", offsetof(struct wb_run, id) },
+		{ "name", offsetof(struct wb_run, name) },
+		{ "displayName", offsetof(struct wb_run, display_name) },
+		{ "state", offsetof(struct wb_run, state) },
+		{ "group", offsetof(struct wb_run, group) },
+		{ "jobType", offsetof(struct wb_run, job_type) },
+		{ "sweepName", offsetof(struct wb_run, sweep_name) },
+		{ "commit", offsetof(struct wb_run, commit) },
+		{ "host", offsetof(struct wb_run, host) },
+		{ "description", offsetof(struct wb_run, description) },
+		{ "notes", offsetof(struct wb_run, notes) },
+		{ "createdAt", offsetof(struct wb_run, created_at) },
+		{ "heartbeatAt", offsetof(struct wb_run, heartbeat_at) },
+		{ "updatedAt", offsetof(struct wb_run, updated_at) },
+		{ "webUrl", offsetof(struct wb_run, web_url) },
+	};
+	static const struct {
+		unsigned bit;
+		const char *key;
+		size_t offset;
+	} heavy[] = {
+		{ WB_RUN_CONFIG, "config", offsetof(struct wb_run, config) },
+		{ WB_RUN_SUMMARY, "summaryMetrics",
+		  offsetof(struct wb_run, summary) },
+		{ WB_RUN_SYSTEM_METRICS, "systemMetrics",
+		  offsetof(struct wb_run, system_metrics) },
+		{ WB_RUN_HISTORY_KEYS, "historyKeys",
+		  offsetof(struct wb_run, history_keys) },
+	};
+	cJSON *o = cJSON_CreateObject(), *user;
+	int rc = o ? 0 : -ENOMEM;
+
+	for (size_t i = 0; !rc && i < sizeof(strs) / sizeof(strs[0]); i++)
+		rc = wb_cli_add_str(o, strs[i].key,
+			*(char *const *)((const char *)r + strs[i].offset));
+	rc = rc ? rc : add_strv(o, "tags", r->tags, r->n_tags);
+	rc = rc ? rc : add_count(o, "historyLineCount", r->history_line_count);
+	rc = rc ? rc : add_count(o, "projectId", r->project_id);
+	user = rc ? NULL : cJSON_AddObjectToObject(o, "user");
+	rc = rc ? rc : user ? wb_cli_add_str(user, "name", r->user_name)
+			    : -ENOMEM;
+	rc = rc ? rc : wb_cli_add_str(user, "username", r->user_username);
+	for (size_t i = 0; !rc && i < sizeof(heavy) / sizeof(heavy[0]); i++)
+		if (r->heavy & heavy[i].bit)
+			rc = wb_cli_add_json(o, heavy[i].key,
+				*(char *const *)((const char *)r +
+						 heavy[i].offset));
+	if (rc) {
+		cJSON_Delete(o);
+		*rc_out = rc;
+		return NULL;
+	}
+	return o;
+}
+
+/* ---- core commands ---------------------------------------------------- */
+
+static int cmd_viewer(struct wb_cli *cli, int argc, char **argv)
+{
+	struct wb_viewer *v;
+	cJSON *o;
+	int rc;
+
+	(void)argv;
+	if (argc != 1)
+		return WB_CLI_USAGE;
+	rc = wb_viewer_get(cli->client, &v, &cli->err);
+	if (rc)
+		return wb_cli_result(cli, rc, NULL);
+	o = viewer_json(v);
+	wb_viewer_free(v);
+	rc = o ? wb_cli_print(cli, o) : wb_cli_result(cli, -ENOMEM, NULL);
+	cJSON_Delete(o);
+	return rc;
+}
+
+static int cmd_entity(struct wb_cli *cli, int argc, char **argv)
+{
+	struct wb_entity *e;
+	cJSON *o;
+	int rc;
+
+	if (argc != 2)
+		return WB_CLI_USAGE;
+	rc = wb_entity_get(cli->client, argv[1], &e, &cli->err);
+	if (rc)
+		return wb_cli_result(cli, rc, NULL);
+	o = cJSON_CreateObject();
+	rc = o ? 0 : -ENOMEM;
+	rc = rc ? rc : wb_cli_add_str(o, "id", e->id);
+	rc = rc ? rc : wb_cli_add_str(o, "name", e->name);
+	rc = rc ? rc : add_bool(o, "isTeam", e->is_team);
+	wb_entity_free(e);
+	rc = rc ? wb_cli_result(cli, rc, NULL) : wb_cli_print(cli, o);
+	cJSON_Delete(o);
+	return rc;
+}
+
+/* Listing callbacks collect JSON into an array. */
+static int collect_project(void *ud, struct wb_project *p)
+{
+	cJSON *o = project_json(p);
+
+	wb_project_free(p);
+	if (!o || !cJSON_AddItemToArray(ud, o)) {
+		cJSON_Delete(o);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static int cmd_projects(struct wb_cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "per-page", required_argument, NULL, 'p' },
+		{ NULL, 0, NULL, 0 },
+	};
+	long long per_page = 0;
+	cJSON *arr;
+	int opt, rc;
+
+	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1)
+		if (opt != 'p' ||
+		    wb_cli_parse_int(optarg, 1, 100000, &per_page))
+			return WB_CLI_USAGE;
+	if (optind != argc - 1)
+		return WB_CLI_USAGE;
+	arr = cJSON_CreateArray();
+	if (!arr)
+		return wb_cli_result(cli, -ENOMEM, NULL);
+	rc = wb_projects_list(cli->client, argv[optind], (int)per_page,
+			      collect_project, arr, &cli->err);
+	rc = rc ? wb_cli_result(cli, rc, NULL) : wb_cli_print(cli, arr);
+	cJSON_Delete(arr);
+	return rc;
+}
+
+static int cmd_project(struct wb_cli *cli, int argc, char **argv)
+{
+	struct wb_project *p;
+	char *path[2];
+	cJSON *o;
+	int rc;
+
+	if (argc != 2 || wb_cli_split_path(argv[1], path, 2))
+		return WB_CLI_USAGE;
+	rc = wb_project_get(cli->client, path[0], path[1], &p, &cli->err);
+	if (rc)
+		return wb_cli_result(cli, rc, NULL);
+	o = project_json(p);
+	wb_project_free(p);
+	rc = o ? wb_cli_print(cli, o) : wb_cli_result(cli, -ENOMEM, NULL);
+	cJSON_Delete(o);
+	return rc;
+}
+
+struct run_sink {
+	cJSON *arr;
+	int rc; /* why collecting stopped */
+};
+
+static int collect_run(void *ud, struct wb_run *r)
+{
+	struct run_sink *s = ud;
+	int rc = 0;
+	cJSON *o = run_json(r, &rc);
+
+	wb_run_free(r);
+	if (!o || !cJSON_AddItemToArray(s->arr, o)) {
+		cJSON_Delete(o);
+		s->rc = rc ? rc : -ENOMEM;
+		return s->rc;
+	}
+	return 0;
+}
+
+/* The failure of a run listing: the sink's own error (a heavy field that is
+ * not JSON, OOM) or the client's. */
+static int runs_result(struct wb_cli *cli, const struct run_sink *s, int rc)
+{
+	if (rc && s->rc == rc)
+		wb_error_set(&cli->err, rc, 0, "%s",
+			     rc == -EBADMSG ? "a heavy field is not valid JSON"
+					    : strerror(-rc));
+	return rc ? wb_cli_result(cli, rc, NULL) : wb_cli_print(cli, s->arr);
+}
+
+static int cmd_runs(struct wb_cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "filter", required_argument, NULL, 'f' },
+		{ "order", required_argument, NULL, 'o' },
+		{ "per-page", required_argument, NULL, 'p' },
+		{ "heavy", required_argument, NULL, 'H' },
+		{ "limit", required_argument, NULL, 'l' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct wb_runs_query q = { 0 };
+	struct run_sink sink = { 0 };
+	long long n;
+	char *path[2];
+	int opt, rc;
+
+	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'f':
+			q.filters = optarg;
+			break;
+		case 'o':
+			q.order = optarg;
+			break;
+		case 'p':
+			if (wb_cli_parse_int(optarg, 1, 100000, &n))
+				return WB_CLI_USAGE;
+			q.per_page = (int)n;
+			break;
+		case 'H':
+			if (wb_cli_parse_heavy(optarg, &q.heavy))
+				return WB_CLI_USAGE;
+			break;
+		case 'l':
+			if (wb_cli_parse_int(optarg, 1, INT64_MAX, &n))
+				return WB_CLI_USAGE;
+			q.limit = n;
+			break;
+		default:
+			return WB_CLI_USAGE;
+		}
+	}
+	if (optind != argc - 1 || wb_cli_split_path(argv[optind], path, 2))
+		return WB_CLI_USAGE;
+	sink.arr = cJSON_CreateArray();
+	if (!sink.arr)
+		return wb_cli_result(cli, -ENOMEM, NULL);
+	rc = wb_runs_list(cli->client, path[0], path[1], &q, collect_run,
+			  &sink, &cli->err);
+	rc = runs_result(cli, &sink, rc);
+	cJSON_Delete(sink.arr);
+	return rc;
+}
+
+/* --heavy LIST as the only option of run / runs-fetch. */
+static int parse_heavy_only(int argc, char **argv, unsigned *heavy)
+{
+	static const struct option opts[] = {
+		{ "heavy", required_argument, NULL, 'H' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int opt;
+
+	*heavy = 0;
+	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1)
+		if (opt != 'H' || wb_cli_parse_heavy(optarg, heavy))
+			return -EINVAL;
+	return 0;
+}
+
+static int cmd_run(struct wb_cli *cli, int argc, char **argv)
+{
+	struct run_sink sink = { 0 };
+	struct wb_run *r;
+	unsigned heavy;
+	char *path[3];
+	int rc;
+
+	if (parse_heavy_only(argc, argv, &heavy) || optind != argc - 1 ||
+	    wb_cli_split_path(argv[optind], path, 3))
+		return WB_CLI_USAGE;
+	rc = wb_run_get(cli->client, path[0], path[1], path[2], heavy, &r,
+			&cli->err);
+	if (rc)
+		return wb_cli_result(cli, rc, NULL);
+	sink.arr = cJSON_CreateArray();
+	rc = sink.arr ? collect_run(&sink, r) : -ENOMEM;
+	if (!sink.arr)
+		wb_run_free(r);
+	rc = rc ? runs_result(cli, &sink, rc)
+		: wb_cli_print(cli, cJSON_GetArrayItem(sink.arr, 0));
+	cJSON_Delete(sink.arr);
+	return rc;
+}
+
+static int cmp_run_name(const void *a, const void *b)
+{
+	return strcmp(wb_json_get_str(*(cJSON *const *)a, "name"),
+		      wb_json_get_str(*(cJSON *const *)b, "name"));
+}
+
+/* bsearch: a name against a slot (a slot already printed is NULL, but
+ * slots keep their sorted position, so compare with its saved name). */
+struct slot {
+	const char *name;
+	cJSON *run;
+};
+
+static int cmp_slot_key(const void *key, const void *slot)
+{
+	return strcmp(key, ((const struct slot *)slot)->name);
+}
+
+/* Runs arrive in completion order; print them in the order asked for,
+ * each once. */
+static cJSON *in_request_order(cJSON *arr, char **names, int n)
+{
+	int count = cJSON_GetArraySize(arr), k = 0;
+	cJSON **runs = calloc((size_t)count + 1, sizeof(*runs));
+	struct slot *slots = calloc((size_t)count + 1, sizeof(*slots));
+	cJSON *out = cJSON_CreateArray(), *it;
+
+	if (!runs || !slots || !out) {
+		free(runs);
+		free(slots);
+		cJSON_Delete(out);
+		return NULL;
+	}
+	while ((it = arr->child))
+		runs[k++] = cJSON_DetachItemViaPointer(arr, it);
+	qsort(runs, (size_t)count, sizeof(*runs), cmp_run_name);
+	for (int i = 0; i < count; i++)
+		slots[i] = (struct slot){ wb_json_get_str(runs[i], "name"),
+					  runs[i] };
+	for (int i = 0; i < n; i++) {
+		struct slot *hit = bsearch(names[i], slots, (size_t)count,
+					   sizeof(*slots), cmp_slot_key);
+
+		if (hit && hit->run) {
+			cJSON_AddItemToArray(out, hit->run);
+			hit->run = NULL;
+		}
+	}
+	for (int i = 0; i < count; i++)
+		cJSON_Delete(slots[i].run);
+	free(slots);
+	free(runs);
+	return out;
+}
+
+static int cmd_runs_fetch(struct wb_cli *cli, int argc, char **argv)
+{
+	struct run_sink sink = { 0 };
+	unsigned heavy;
+	char *path[2];
+	cJSON *ordered;
+	int rc;
+
+	if (parse_heavy_only(argc, argv, &heavy) || optind > argc - 2 ||
+	    wb_cli_split_path(argv[optind], path, 2))
+		return WB_CLI_USAGE;
+	sink.arr = cJSON_CreateArray();
+	if (!sink.arr)
+		return wb_cli_result(cli, -ENOMEM, NULL);
+	rc = wb_runs_fetch(cli->client, path[0], path[1],
+			   (const char *const *)argv + optind + 1,
+			   (size_t)(argc - optind - 1), heavy, collect_run,
+			   &sink, &cli->err);
+	if (rc) {
+		rc = runs_result(cli, &sink, rc);
+		cJSON_Delete(sink.arr);
+		return rc;
+	}
+	ordered = in_request_order(sink.arr, argv + optind + 1,
+				   argc - optind - 1);
+	cJSON_Delete(sink.arr);
+	if (!ordered)
+		return wb_cli_result(cli, -ENOMEM, NULL);
+	rc = wb_cli_print(cli, ordered);
+	cJSON_Delete(ordered);
+	return rc;
+}
+
+static int cmd_config(struct wb_cli *cli, int argc, char **argv)
+{
+	struct wb_run *r;
+	char *path[3];
+	cJSON *config;
+	int rc;
+
+	if (argc != 2 || wb_cli_split_path(argv[1], path, 3))
+		return WB_CLI_USAGE;
+	rc = wb_run_get(cli->client, path[0], path[1], path[2], WB_RUN_CONFIG,
+			&r, &cli->err);
+	if (rc)
+		return wb_cli_result(cli, rc, NULL);
+	rc = wb_config_unwrap(r->config, strlen(r->config), &config,
+			      &cli->err);
+	wb_run_free(r);
+	if (rc)
+		return wb_cli_result(cli, rc, NULL);
+	rc = wb_cli_print(cli, config);
+	cJSON_Delete(config);
+	return rc;
+}
+
+static const struct wb_cli_cmd core_cmds[] = {
+	{ "viewer", "", "the user the key belongs to, teams, orgs",
+	  cmd_viewer },
+	{ "entity", "NAME", "one entity (user or team)", cmd_entity },
+	{ "projects", "ENTITY [--per-page N]", "all projects of an entity",
+	  cmd_projects },
+	{ "project", "ENT/PROJ", "one project", cmd_project },
+	{ "runs", "ENT/PROJ [--filter JSON] [--order O] [--per-page N] "
+	  "[--heavy H] [--limit N]", "list runs", cmd_runs },
+	{ "run", "ENT/PROJ/RUN [--heavy H]", "one run", cmd_run },
+	{ "runs-fetch", "ENT/PROJ RUN... [--heavy H]",
+	  "named runs, batched and in parallel", cmd_runs_fetch },
+	{ "config", "ENT/PROJ/RUN", "a run's config, unwrapped", cmd_config },
+	{ NULL, NULL, NULL, NULL },
+};
+
+/* ---- main ------------------------------------------------------------- */
+
+static void usage(FILE *f)
+{
+	const struct wb_cli_cmd *tables[] = { core_cmds, wb_cli_data_cmds };
+
+	fprintf(f, "usage: " PROG " [OPTIONS] COMMAND [ARGS]\n"
+		"Query the W&B API; prints JSON. Key from WANDB_API_KEY or "
+		"netrc only.\n"
+		"options (before COMMAND):\n"
+		"  --base-url URL     API server (else WANDB_BASE_URL, "
+		"settings, api.wandb.ai)\n"
+		"  --max-requests N   requests in flight at once\n"
+		"  --compact          compact JSON (default: indented)\n"
+		"  --stats            HTTP statistics on stderr at exit\n"
+		"  -v, --verbose      debug log on stderr\n"
+		"  -h, --help         this text\n"
+		"commands (H = comma list of config,summary,system,"
+		"historykeys,all):\n");
+	for (size_t t = 0; t < sizeof(tables) / sizeof(tables[0]); t++)
+		for (const struct wb_cli_cmd *c = tables[t]; c->name; c++) {
+			int n = fprintf(f, "  %s %s", c->name, c->synopsis);
+
+			/* help text in a column when it fits, else below */
+			if (n > 34)
+				fprintf(f, "\n%36s%s\n", "", c->help);
+			else
+				fprintf(f, "%*s%s\n", 36 - n, "", c->help);
+		}
+	fprintf(f, "exit status: 0 ok, 1 error, 2 usage\n");
+}
+
+static const struct wb_cli_cmd *find_cmd(const char *name)
+{
+	const struct wb_cli_cmd *tables[] = { core_cmds, wb_cli_data_cmds };
+
+	for (size_t t = 0; t < sizeof(tables) / sizeof(tables[0]); t++)
+		for (const struct wb_cli_cmd *c = tables[t]; c->name; c++)
+			if (strcmp(c->name, name) == 0)
+				return c;
+	return NULL;
+}
+
+static void log_to_stderr(void *ud, enum wb_log_level level,
+			  const char *line)
+{
+	static const char *const names[] = { "error", "warn", "info",
+					     "debug" };
+
+	(void)ud;
+	fprintf(stderr, PROG ": [%s] %s\n", names[level], line);
+}
+
+/* TLS verification stays on unless the SDK's own switch says otherwise
+ * (wb_http reads the retry and timeout variables itself). */
+static int insecure_from_env(void)
+{
+	const char *v = getenv("WANDB_INSECURE_DISABLE_SSL");
+
+	return v && (strcmp(v, "1") == 0 || strcasecmp(v, "true") == 0);
+}
+
+static void print_stats(struct wb_client *c)
+{
+	struct wb_http_stats s;
+
+	wb_http_get_stats(wb_client_http(c), &s);
+	fprintf(stderr, PROG ": stats: requests=%" PRIu64 " api=%" PRIu64
+		" storage=%" PRIu64 " retries=%" PRIu64 " bytes_in=%" PRIu64
+		"\n", s.requests, s.api_requests, s.storage_requests,
+		s.retries, s.bytes_in);
+}
+
+static int report(const struct wb_error *err)
+{
+	const char *name = strerrorname_np(-err->code);
+
+	fprintf(stderr, PROG ": %s (%s)\n", err->msg[0] ? err->msg
+		: strerror(-err->code), name ? name : "error");
+	return WB_CLI_ERROR;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "base-url", required_argument, NULL, 'b' },
+		{ "max-requests", required_argument, NULL, 'm' },
+		{ "compact", no_argument, NULL, 'c' },
+		{ "stats", no_argument, NULL, 's' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct wb_cli cli = { .style = WB_JSON_PRETTY };
+	struct wb_http_opts http = { .max_retries = -1 };
+	struct wb_settings settings = { 0 };
+	const char *base_url = NULL;
+	const struct wb_cli_cmd *cmd;
+	int opt, stats = 0, rc;
+	long long n;
+
+	while ((opt = getopt_long(argc, argv, "+vh", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'b':
+			base_url = optarg;
+			break;
+		case 'm':
+			if (wb_cli_parse_int(optarg, 1, 256, &n)) {
+				usage(stderr);
+				return WB_CLI_USAGE;
+			}
+			http.max_inflight = (int)n;
+			break;
+		case 'c':
+			cli.style = WB_JSON_COMPACT;
+			break;
+		case 's':
+			stats = 1;
+			break;
+		case 'v':
+			wb_log_set_sink(log_to_stderr, NULL, WB_LOG_DEBUG);
+			break;
+		case 'h':
+			usage(stdout);
+			return WB_CLI_OK;
+		default:
+			usage(stderr);
+			return WB_CLI_USAGE;
+		}
+	}
+	if (optind >= argc || !(cmd = find_cmd(argv[optind]))) {
+		if (optind < argc)
+			fprintf(stderr, PROG ": unknown command %s\n",
+				argv[optind]);
+		usage(stderr);
+		return WB_CLI_USAGE;
+	}
+
+	rc = wb_settings_resolve(base_url, NULL, &settings, &cli.err);
+	if (rc)
+		return report(&cli.err);
+	if (!settings.api_key) {
+		char *host = wb_url_netloc(settings.base_url);
+
+		wb_error_set(&cli.err, -EACCES, 0, "no API key: set "
+			     "WANDB_API_KEY or add a netrc entry for %s",
+			     host ? host : settings.base_url);
+		free(host);
+		wb_settings_clear(&settings);
+		return report(&cli.err);
+	}
+	http.insecure = insecure_from_env();
+	rc = wb_client_new(&settings, &http, &cli.client, &cli.err);
+	wb_settings_clear(&settings);
+	if (rc)
+		return report(&cli.err);
+
+	{
+		int cargc = argc - optind;
+		char **cargv = argv + optind;
+
+		optind = 0; /* full getopt re-initialisation (glibc) */
+		rc = cmd->run(&cli, cargc, cargv);
+	}
+	if (rc == WB_CLI_USAGE)
+		fprintf(stderr, "usage: " PROG " [OPTIONS] %s %s\n", cmd->name,
+			cmd->synopsis);
+	else if (rc == WB_CLI_ERROR)
+		report(&cli.err);
+	if (stats)
+		print_stats(cli.client);
+	wb_client_free(cli.client);
+	return rc;
+}

@@ -85,3 +85,119 @@ def env_for(server, api_key=None):
     env['WANDB_API_KEY'] = api_key if api_key is not None else server.api_key
     env.pop('NETRC', None)
     return env
+
+
+WANDBFS = os.path.join(BUILD, 'fs', 'wandbfs')
+SANITIZER_MARKS = ('ERROR: AddressSanitizer', 'ERROR: LeakSanitizer',
+                   'runtime error:', 'SUMMARY: UndefinedBehaviorSanitizer')
+
+
+class Mount:
+    """The built wandbfs mounted on a fresh temporary directory, talking to
+    server (key via env_for, never argv). Foreground (-f) by default, so the
+    daemon is our child; daemon=True runs it as a user would (it forks and
+    the parent exits once mounted). Use as a context manager: leaving it
+    unmounts with `fusermount3 -u` and checks the daemon exited 0 without a
+    sanitizer or leak report. source: the mount(8) form `wandbfs SOURCE
+    MOUNTPOINT`. stderr goes to self.stderr_path."""
+
+    def __init__(self, server, args=(), api_key=None, daemon=False, env=None,
+                 source=None, timeout=30):
+        self.tmp = tempfile.mkdtemp(prefix='wbmnt-')
+        self.mountpoint = os.path.join(self.tmp, 'mnt')
+        os.mkdir(self.mountpoint)
+        self.stderr_path = os.path.join(self.tmp, 'stderr')
+        self.daemon = daemon
+        self.unmounted = False
+        cmd = ([WANDBFS] + ([] if daemon else ['-f']) + ([source] if source else []) +
+               [self.mountpoint] + list(args))
+        self.env = env if env is not None else env_for(server, api_key)
+        self._stderr = open(self.stderr_path, 'w')
+        self.proc = subprocess.Popen(cmd, env=self.env, stdout=subprocess.DEVNULL,
+                                     stderr=self._stderr, start_new_session=True)
+        deadline = time.time() + timeout
+        while not os.path.ismount(self.mountpoint):
+            rc = self.proc.poll()
+            if rc is not None and not (daemon and rc == 0):
+                err = self.stderr()
+                self._cleanup_dir()
+                raise RuntimeError('wandbfs exited %d before mounting:\n%s' % (rc, err))
+            if time.time() > deadline:
+                err = self.stderr()
+                self.kill()
+                raise RuntimeError('wandbfs did not mount in time:\n' + err)
+            time.sleep(0.02)
+
+    def path(self, *parts):
+        return os.path.join(self.mountpoint, *parts)
+
+    def stderr(self):
+        with open(self.stderr_path, encoding='utf-8', errors='replace') as f:
+            return f.read()
+
+    def daemon_pids(self):
+        """Pids of wandbfs processes serving this mount point."""
+        pids = []
+        for pid in os.listdir('/proc'):
+            if not pid.isdigit():
+                continue
+            try:
+                with open('/proc/%s/cmdline' % pid, 'rb') as f:
+                    argv = f.read().split(b'\0')
+            except OSError:
+                continue
+            if argv and argv[0] == WANDBFS.encode() and self.mountpoint.encode() in argv:
+                pids.append(int(pid))
+        return pids
+
+    def unmount(self, timeout=20):
+        """fusermount3 -u, then check the daemon's exit; returns stderr."""
+        if self.unmounted:
+            return self.stderr()
+        self.unmounted = True
+        pids = self.daemon_pids() if self.daemon else []
+        subprocess.run(['fusermount3', '-u', self.mountpoint], check=True)
+        if self.daemon:
+            self.proc.wait(timeout=timeout)
+            deadline = time.time() + timeout
+            while self.daemon_pids() and time.time() < deadline:
+                time.sleep(0.05)
+            assert not self.daemon_pids(), 'daemon still running after unmount'
+            assert pids, 'no daemon process was found while mounted'
+        else:
+            rc = self.proc.wait(timeout=timeout)
+            assert rc == 0, 'wandbfs exited %d:\n%s' % (rc, self.stderr())
+        err = self.stderr()
+        for mark in SANITIZER_MARKS:
+            assert mark not in err, 'sanitizer report from wandbfs:\n' + err
+        self._cleanup_dir()
+        return err
+
+    def kill(self):
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait()
+        for pid in self.daemon_pids():
+            os.kill(pid, signal.SIGKILL)
+        subprocess.run(['fusermount3', '-u', '-z', self.mountpoint],
+                       stderr=subprocess.DEVNULL, check=False)
+        self._cleanup_dir()
+
+    def _cleanup_dir(self):
+        self._stderr.close()
+        if not os.path.ismount(self.mountpoint):
+            shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, *exc):
+        if self.unmounted:
+            return
+        if exc_type is None:
+            self.unmount()
+        else:
+            try:
+                self.unmount()
+            except Exception:
+                self.kill()

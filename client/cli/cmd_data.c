@@ -1,0 +1,1089 @@
+/* cmd_data.c — wandbfs-query commands for run files, history, events,
+ * console logs, artifacts and manifests, registries, sweeps and reports.
+ * Listings print one JSON array; history, events and logs print JSONL;
+ * downloads write raw bytes to stdout or -o FILE. */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "wb_artifacts.h"
+#include "wb_history.h"
+#include "wb_registry.h"
+#include "wb_runfiles.h"
+#include "wb_sweeps.h"
+
+/* ---- JSON building ---------------------------------------------------- */
+
+/* An object being filled; the first failure sticks in rc. */
+struct jb {
+	cJSON *o;
+	int rc;
+};
+
+static struct jb jb_new(void)
+{
+	struct jb b = { cJSON_CreateObject(), 0 };
+
+	if (!b.o)
+		b.rc = -ENOMEM;
+	return b;
+}
+
+static void jb_str(struct jb *b, const char *key, const char *s)
+{
+	if (!b->rc)
+		b->rc = wb_cli_add_str(b->o, key, s);
+}
+
+/* Exact integer; null for the structs' "unknown" (-1) marker. */
+static void jb_int(struct jb *b, const char *key, int64_t v)
+{
+	char text[24];
+	cJSON *item;
+
+	if (b->rc)
+		return;
+	snprintf(text, sizeof(text), "%" PRId64, v);
+	item = v >= 0 ? wb_json_number_from_text(text) : cJSON_CreateNull();
+	if (!item || !cJSON_AddItemToObject(b->o, key, item)) {
+		cJSON_Delete(item);
+		b->rc = -ENOMEM;
+	}
+}
+
+static void jb_bool(struct jb *b, const char *key, int v)
+{
+	if (!b->rc && !cJSON_AddBoolToObject(b->o, key, v))
+		b->rc = -ENOMEM;
+}
+
+static void jb_json(struct jb *b, const char *key, const char *text)
+{
+	if (!b->rc)
+		b->rc = wb_cli_add_json(b->o, key, text);
+}
+
+static void jb_strv(struct jb *b, const char *key, char *const *v, size_t n)
+{
+	cJSON *arr;
+
+	if (b->rc)
+		return;
+	arr = cJSON_AddArrayToObject(b->o, key);
+	for (size_t i = 0; arr && i < n; i++)
+		if (!cJSON_AddItemToArray(arr, cJSON_CreateString(v[i])))
+			arr = NULL;
+	if (!arr)
+		b->rc = -ENOMEM;
+}
+
+/* The finished object, or NULL (and *rc) on failure. */
+static cJSON *jb_done(struct jb *b, int *rc)
+{
+	if (b->rc) {
+		cJSON_Delete(b->o);
+		*rc = b->rc;
+		return NULL;
+	}
+	return b->o;
+}
+
+/* A listing collected into one array and printed at the end. */
+struct collect {
+	struct wb_cli *cli;
+	cJSON *arr;
+};
+
+static int collect_add(struct collect *c, cJSON *item, int rc)
+{
+	if (!item)
+		return rc ? rc : -ENOMEM;
+	if (!cJSON_AddItemToArray(c->arr, item)) {
+		cJSON_Delete(item);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/* Print the collected array unless the listing failed. */
+static int collect_finish(struct collect *c, int rc)
+{
+	int out = rc ? wb_cli_result(c->cli, rc, &c->cli->err)
+		     : wb_cli_print(c->cli, c->arr);
+
+	cJSON_Delete(c->arr);
+	return out;
+}
+
+static int print_item(struct wb_cli *cli, cJSON *item, int rc)
+{
+	int out;
+
+	if (!item)
+		return wb_cli_result(cli, rc ? rc : -ENOMEM, NULL);
+	out = wb_cli_print(cli, item);
+	cJSON_Delete(item);
+	return out;
+}
+
+/* ---- argument helpers ------------------------------------------------- */
+
+/* "A-B" (inclusive) or "A-" (to the end). */
+static int parse_range(const char *s, int64_t *start, int64_t *end)
+{
+	const char *dash = strchr(s, '-');
+	long long a, b;
+	char head[32];
+
+	if (!dash || (size_t)(dash - s) >= sizeof(head))
+		return -EINVAL;
+	memcpy(head, s, (size_t)(dash - s));
+	head[dash - s] = '\0';
+	if (wb_cli_parse_int(head, 0, INT64_MAX, &a))
+		return -EINVAL;
+	*start = a;
+	*end = -1;
+	if (!dash[1])
+		return 0;
+	if (wb_cli_parse_int(dash + 1, a, INT64_MAX, &b))
+		return -EINVAL;
+	*end = b;
+	return 0;
+}
+
+static int parse_per_page(const char *s, int *out)
+{
+	long long n;
+
+	if (wb_cli_parse_int(s, 1, 1000000, &n))
+		return -EINVAL;
+	*out = (int)n;
+	return 0;
+}
+
+/* Commands whose only option is --per-page; positional args after. */
+static int per_page_only(int argc, char **argv, int *per_page)
+{
+	static const struct option opts[] = {
+		{ "per-page", required_argument, NULL, 'p' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int opt;
+
+	*per_page = 0;
+	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1)
+		if (opt != 'p' || parse_per_page(optarg, per_page))
+			return -EINVAL;
+	return 0;
+}
+
+/* Raw bytes to stdout or a file. */
+struct out_file {
+	FILE *f;
+	int broken; /* a restart could not rewind: refuse further bytes */
+};
+
+static int out_write(void *ud, const void *data, size_t len)
+{
+	struct out_file *o = ud;
+
+	if (o->broken || fwrite(data, 1, len, o->f) != len)
+		return -EIO;
+	return 0;
+}
+
+/* A retry after a partial body starts the file again. */
+static void out_restart(void *ud)
+{
+	struct out_file *o = ud;
+
+	if (fflush(o->f) || fseeko(o->f, 0, SEEK_SET) ||
+	    ftruncate(fileno(o->f), 0))
+		o->broken = 1;
+}
+
+static int out_open(struct wb_cli *cli, const char *path, struct out_file *o,
+		    struct wb_http_sink *sink)
+{
+	o->broken = 0;
+	o->f = path ? fopen(path, "w+b") : stdout;
+	if (!o->f) {
+		wb_error_set(&cli->err, -errno, 0, "cannot create %s: %s",
+			     path, strerror(errno));
+		return WB_CLI_ERROR;
+	}
+	sink->write = out_write;
+	/* stdout may be a pipe: it cannot rewind, so no restart there. */
+	sink->restart = path ? out_restart : NULL;
+	sink->ud = o;
+	return WB_CLI_OK;
+}
+
+static int out_close(struct wb_cli *cli, struct out_file *o, int rc)
+{
+	int bad = o->f == stdout ? fflush(o->f) : fclose(o->f);
+
+	if (!rc && bad) {
+		wb_error_set(&cli->err, -EIO, 0, "cannot write output");
+		return WB_CLI_ERROR;
+	}
+	return wb_cli_result(cli, rc, &cli->err);
+}
+
+/* ---- run files -------------------------------------------------------- */
+
+static cJSON *run_file_json(const struct wb_run_file *f, int *rc)
+{
+	struct jb b = jb_new();
+
+	jb_str(&b, "name", f->name);
+	jb_int(&b, "sizeBytes", f->size);
+	jb_str(&b, "md5", f->md5);
+	jb_str(&b, "mimetype", f->mimetype);
+	jb_str(&b, "updatedAt", f->updated_at);
+	jb_str(&b, "url", f->url);
+	jb_str(&b, "directUrl", f->direct_url);
+	return jb_done(&b, rc);
+}
+
+static int collect_file(void *ud, struct wb_run_file *f)
+{
+	int rc = 0;
+	cJSON *item = run_file_json(f, &rc);
+
+	wb_run_file_free(f);
+	return collect_add(ud, item, rc);
+}
+
+static int cmd_files(struct wb_cli *cli, int argc, char **argv)
+{
+	struct collect c = { cli, NULL };
+	char *path[3];
+	int per_page;
+
+	if (per_page_only(argc, argv, &per_page) || optind != argc - 1 ||
+	    wb_cli_split_path(argv[optind], path, 3))
+		return WB_CLI_USAGE;
+	if (!(c.arr = cJSON_CreateArray()))
+		return wb_cli_result(cli, -ENOMEM, NULL);
+	return collect_finish(&c, wb_run_files_list(cli->client, path[0],
+						    path[1], path[2], per_page,
+						    collect_file, &c,
+						    &cli->err));
+}
+
+static int cmd_file_exists(struct wb_cli *cli, int argc, char **argv)
+{
+	struct wb_run_file *f = NULL;
+	char *path[3];
+	cJSON *file = NULL;
+	struct jb b;
+	int rc;
+
+	if (argc != 3 || wb_cli_split_path(argv[1], path, 3))
+		return WB_CLI_USAGE;
+	rc = wb_run_file_get(cli->client, path[0], path[1], path[2], argv[2],
+			     &f, &cli->err);
+	if (rc && rc != -ENOENT)
+		return wb_cli_result(cli, rc, &cli->err);
+	b = jb_new();
+	jb_str(&b, "name", argv[2]);
+	jb_bool(&b, "exists", f != NULL);
+	if (f && !b.rc) {
+		file = run_file_json(f, &b.rc);
+		if (file && !cJSON_AddItemToObject(b.o, "file", file)) {
+			cJSON_Delete(file);
+			b.rc = -ENOMEM;
+		}
+	}
+	wb_run_file_free(f);
+	rc = 0;
+	return print_item(cli, jb_done(&b, &rc), rc);
+}
+
+static int cmd_download(struct wb_cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "range", required_argument, NULL, 'r' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "via", required_argument, NULL, 'V' },
+		{ "url", required_argument, NULL, 'u' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct wb_run_file_loc loc = { 0 };
+	int64_t start = 0, end = -1;
+	const char *output = NULL;
+	struct wb_http_sink sink;
+	struct out_file o;
+	char *path[3];
+	int opt, rc;
+
+	while ((opt = getopt_long(argc, argv, "o:", opts, NULL)) != -1) {
+		if (opt == 'r' && !parse_range(optarg, &start, &end))
+			continue;
+		if (opt == 'o') {
+			output = optarg;
+		} else if (opt == 'u') {
+			loc.url = optarg; /* as if from a listing */
+		} else if (opt == 'V' && !strcmp(optarg, "url")) {
+			loc.via = WB_VIA_URL;
+		} else if (opt == 'V' && !strcmp(optarg, "direct")) {
+			loc.via = WB_VIA_DIRECT_URL;
+		} else {
+			return WB_CLI_USAGE;
+		}
+	}
+	if (optind != argc - 2 || wb_cli_split_path(argv[optind], path, 3))
+		return WB_CLI_USAGE;
+	loc.entity = path[0];
+	loc.project = path[1];
+	loc.run = path[2];
+	loc.name = argv[optind + 1];
+	if (out_open(cli, output, &o, &sink))
+		return WB_CLI_ERROR;
+	rc = wb_run_file_stream(cli->client, &loc, start, end, &sink,
+				&cli->err);
+	return out_close(cli, &o, rc);
+}
+
+/* ---- history, events, logs -------------------------------------------- */
+
+static int print_row(void *ud, const char *json, size_t len)
+{
+	(void)ud;
+	if (fwrite(json, 1, len, stdout) != len || putchar('\n') == EOF)
+		return -EIO;
+	return 0;
+}
+
+static int rows_done(struct wb_cli *cli, int rc)
+{
+	if (fflush(stdout) && !rc)
+		rc = wb_error_set(&cli->err, -EIO, 0, "cannot write output");
+	return wb_cli_result(cli, rc, &cli->err);
+}
+
+static int cmd_history(struct wb_cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "min-step", required_argument, NULL, 'a' },
+		{ "max-step", required_argument, NULL, 'b' },
+		{ "page", required_argument, NULL, 'p' },
+		{ "samples", required_argument, NULL, 's' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct wb_history_scan q = { .max_step = -1 };
+	long long n, samples = 0;
+	char *path[3];
+	int opt, rc;
+
+	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (!optarg || wb_cli_parse_int(optarg, opt == 's' || opt == 'p'
+						 ? 1 : 0, INT64_MAX, &n))
+			return WB_CLI_USAGE;
+		if (opt == 'a')
+			q.min_step = n;
+		else if (opt == 'b')
+			q.max_step = n;
+		else if (opt == 'p' && n <= 1000000)
+			q.page = (int)n;
+		else if (opt == 's' && n <= 1000000)
+			samples = n;
+		else
+			return WB_CLI_USAGE;
+	}
+	if (optind != argc - 1 || wb_cli_split_path(argv[optind], path, 3))
+		return WB_CLI_USAGE;
+	if (samples)
+		rc = wb_history_sampled(cli->client, path[0], path[1], path[2],
+					(int)samples, print_row, NULL,
+					&cli->err);
+	else
+		rc = wb_history_scan(cli->client, path[0], path[1], path[2], &q,
+				     print_row, NULL, &cli->err);
+	return rows_done(cli, rc);
+}
+
+static int cmd_events(struct wb_cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "samples", required_argument, NULL, 's' },
+		{ NULL, 0, NULL, 0 },
+	};
+	long long samples = 0;
+	char *path[3];
+	int opt;
+
+	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1)
+		if (opt != 's' || wb_cli_parse_int(optarg, 1, 1000000,
+						   &samples))
+			return WB_CLI_USAGE;
+	if (optind != argc - 1 || wb_cli_split_path(argv[optind], path, 3))
+		return WB_CLI_USAGE;
+	return rows_done(cli, wb_events(cli->client, path[0], path[1], path[2],
+					(int)samples, print_row, NULL,
+					&cli->err));
+}
+
+static int print_log_line(void *ud, struct wb_log_line *l)
+{
+	struct jb b = jb_new();
+	int rc = 0;
+	cJSON *item;
+	char *text;
+
+	jb_int(&b, "number", l->number);
+	jb_str(&b, "timestamp", l->timestamp);
+	jb_str(&b, "level", l->level);
+	jb_str(&b, "label", l->label);
+	jb_str(&b, "line", l->line);
+	wb_log_line_free(l);
+	item = jb_done(&b, &rc);
+	if (!item)
+		return rc;
+	(void)ud;
+	text = wb_json_print(item, WB_JSON_COMPACT, NULL);
+	cJSON_Delete(item);
+	if (!text)
+		return -ENOMEM;
+	rc = puts(text) == EOF ? -EIO : 0;
+	free(text);
+	return rc;
+}
+
+static int cmd_logs(struct wb_cli *cli, int argc, char **argv)
+{
+	struct wb_log_result res;
+	char *path[3];
+	int per_page, rc;
+
+	if (per_page_only(argc, argv, &per_page) || optind != argc - 1 ||
+	    wb_cli_split_path(argv[optind], path, 3))
+		return WB_CLI_USAGE;
+	rc = wb_log_lines(cli->client, path[0], path[1], path[2], per_page,
+			  print_log_line, NULL, &res, &cli->err);
+	if (!rc && !res.complete)
+		fprintf(stderr, "wandbfs-query: logs: only the last lines of "
+			"%" PRId64 " (the server cannot page its console log)"
+			"\n", res.line_count);
+	return rows_done(cli, rc);
+}
+
+/* ---- artifacts -------------------------------------------------------- */
+
+static int collect_type(void *ud, struct wb_artifact_type *t)
+{
+	struct jb b = jb_new();
+	int rc = 0;
+
+	jb_str(&b, "id", t->id);
+	jb_str(&b, "name", t->name);
+	jb_str(&b, "description", t->description);
+	jb_str(&b, "createdAt", t->created_at);
+	wb_artifact_type_free(t);
+	return collect_add(ud, jb_done(&b, &rc), rc);
+}
+
+static int collect_collection(void *ud, struct wb_artifact_collection *col)
+{
+	struct jb b = jb_new();
+	int rc = 0;
+
+	jb_str(&b, "id", col->id);
+	jb_str(&b, "name", col->name);
+	jb_str(&b, "type", col->type);
+	jb_str(&b, "entity", col->entity);
+	jb_str(&b, "project", col->project);
+	jb_str(&b, "kind", col->is_portfolio ? "portfolio" : "sequence");
+	jb_str(&b, "description", col->description);
+	jb_str(&b, "createdAt", col->created_at);
+	jb_str(&b, "updatedAt", col->updated_at);
+	wb_artifact_collection_free(col);
+	return collect_add(ud, jb_done(&b, &rc), rc);
+}
+
+static cJSON *artifact_json(const struct wb_artifact *a, int *rc)
+{
+	struct jb b = jb_new();
+
+	jb_str(&b, "id", a->id);
+	jb_str(&b, "entity", a->entity);
+	jb_str(&b, "project", a->project);
+	jb_str(&b, "collection", a->collection);
+	jb_str(&b, "version", a->version);
+	jb_strv(&b, "aliases", a->aliases, a->n_aliases);
+	jb_str(&b, "type", a->type);
+	jb_str(&b, "sourceEntity", a->source_entity);
+	jb_str(&b, "sourceProject", a->source_project);
+	jb_str(&b, "sourceCollection", a->source_collection);
+	jb_int(&b, "sourceVersionIndex", a->source_version);
+	jb_bool(&b, "isLink", a->is_link);
+	jb_str(&b, "state", a->state);
+	jb_str(&b, "digest", a->digest);
+	jb_int(&b, "size", a->size);
+	jb_int(&b, "fileCount", a->file_count);
+	jb_str(&b, "description", a->description);
+	jb_json(&b, "metadata", a->metadata);
+	jb_str(&b, "createdAt", a->created_at);
+	jb_str(&b, "updatedAt", a->updated_at);
+	return jb_done(&b, rc);
+}
+
+static int collect_artifact(void *ud, struct wb_artifact *a)
+{
+	int rc = 0;
+	cJSON *item = artifact_json(a, &rc);
+
+	wb_artifact_free(a);
+	return collect_add(ud, item, rc);
+}
+
+static int cmd_artifact_types(struct wb_cli *cli, int argc, char **argv)
+{
+	struct collect c = { cli, NULL };
+	char *path[2];
+	int per_page;
+
+	if (per_page_only(argc, argv, &per_page) || optind != argc - 1 ||
+	    wb_cli_split_path(argv[optind], path, 2))
+		return WB_CLI_USAGE;
+	if (!(c.arr = cJSON_CreateArray()))
+		return wb_cli_result(cli, -ENOMEM, NULL);
+	return collect_finish(&c, wb_artifact_types_list(
+		cli->client, path[0], path[1], per_page, collect_type, &c,
+		&cli->err));
+}
+
+static int cmd_collections(struct wb_cli *cli, int argc, char **argv)
+{
+	struct collect c = { cli, NULL };
+	char *path[2];
+	int per_page;
+
+	if (per_page_only(argc, argv, &per_page) || optind > argc - 1 ||
+	    optind < argc - 2 || wb_cli_split_path(argv[optind], path, 2))
+		return WB_CLI_USAGE;
+	if (!(c.arr = cJSON_CreateArray()))
+		return wb_cli_result(cli, -ENOMEM, NULL);
+	return collect_finish(&c, wb_artifact_collections_list(
+		cli->client, path[0], path[1],
+		optind == argc - 2 ? argv[optind + 1] : NULL, per_page,
+		collect_collection, &c, &cli->err));
+}
+
+static int cmd_versions(struct wb_cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "per-page", required_argument, NULL, 'p' },
+		{ "memberships", no_argument, NULL, 'm' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct collect c = { cli, NULL };
+	int opt, per_page = 0, memberships = 0;
+	const char *type = NULL, *name;
+	char *path[2];
+	int rc;
+
+	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (opt == 'm')
+			memberships = 1;
+		else if (opt != 'p' || parse_per_page(optarg, &per_page))
+			return WB_CLI_USAGE;
+	}
+	if (optind < argc - 3 || optind > argc - 2 ||
+	    wb_cli_split_path(argv[optind], path, 2))
+		return WB_CLI_USAGE;
+	if (optind == argc - 3)
+		type = argv[optind + 1];
+	name = argv[argc - 1];
+	if (!(c.arr = cJSON_CreateArray()))
+		return wb_cli_result(cli, -ENOMEM, NULL);
+	rc = (memberships ? wb_artifact_memberships_list
+	      : wb_artifact_versions_list)(cli->client, path[0], path[1],
+					   name, per_page, collect_artifact,
+					   &c, &cli->err);
+	/* A collection has one type: TYPE, when given, must be it. */
+	if (!rc && type) {
+		const cJSON *first = cJSON_GetArrayItem(c.arr, 0);
+		const char *t = wb_json_get_str(first, "type");
+
+		if (first && (!t || strcmp(t, type)))
+			rc = wb_error_set(&cli->err, -ENOENT, 0, "%s/%s/%s is "
+					  "of type %s, not %s", path[0],
+					  path[1], name, t ? t : "?", type);
+	}
+	return collect_finish(&c, rc);
+}
+
+/* Resolve ENT/PROJ/NAME:ALIAS (or --id) to a version. */
+static int get_artifact(struct wb_cli *cli, char *arg, const char *id,
+			struct wb_artifact **a)
+{
+	char *parts[3];
+
+	if (id)
+		return wb_artifact_get_by_id(cli->client, id, a, &cli->err);
+	/* "ENT/PROJ/NAME:ALIAS": the alias stays with the name. */
+	if (!arg || wb_cli_split_path(arg, parts, 3))
+		return -EINVAL;
+	return wb_artifact_get(cli->client, parts[0], parts[1], parts[2], a,
+			       &cli->err);
+}
+
+static int cmd_artifact(struct wb_cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "id", required_argument, NULL, 'i' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct wb_artifact *a = NULL;
+	const char *id = NULL;
+	cJSON *item;
+	int opt, rc;
+
+	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (opt != 'i')
+			return WB_CLI_USAGE;
+		id = optarg;
+	}
+	if (optind != argc - (id ? 0 : 1))
+		return WB_CLI_USAGE;
+	rc = get_artifact(cli, id ? NULL : argv[optind], id, &a);
+	if (rc == -EINVAL && !cli->err.code)
+		return WB_CLI_USAGE;
+	if (rc)
+		return wb_cli_result(cli, rc, &cli->err);
+	item = artifact_json(a, &rc);
+	wb_artifact_free(a);
+	return print_item(cli, item, rc);
+}
+
+static cJSON *manifest_json(const struct wb_manifest *m, int *rc)
+{
+	struct jb b = jb_new();
+	cJSON *entries = NULL;
+
+	jb_int(&b, "version", m->version);
+	jb_str(&b, "storagePolicy", m->storage_policy);
+	jb_str(&b, "storageLayout", m->layout == WB_LAYOUT_V2 ? "V2" : "V1");
+	jb_str(&b, "storageRegion", m->region);
+	if (!b.rc && !(entries = cJSON_AddArrayToObject(b.o, "entries")))
+		b.rc = -ENOMEM;
+	for (size_t i = 0; !b.rc && i < m->n_entries; i++) {
+		const struct wb_manifest_entry *e = &m->entries[i];
+		struct jb eb = jb_new();
+		cJSON *item;
+
+		jb_str(&eb, "path", e->path);
+		jb_str(&eb, "digest", e->digest);
+		jb_int(&eb, "size", e->size);
+		jb_str(&eb, "birthArtifactID", e->birth_artifact_id);
+		jb_str(&eb, "ref", e->ref);
+		jb_json(&eb, "extra", e->extra);
+		item = jb_done(&eb, &b.rc);
+		if (item && !cJSON_AddItemToArray(entries, item)) {
+			cJSON_Delete(item);
+			b.rc = -ENOMEM;
+		}
+	}
+	return jb_done(&b, rc);
+}
+
+static int cmd_manifest(struct wb_cli *cli, int argc, char **argv)
+{
+	struct wb_artifact *a = NULL;
+	struct wb_manifest *m = NULL;
+	cJSON *item;
+	int rc;
+
+	if (argc != 2)
+		return WB_CLI_USAGE;
+	rc = get_artifact(cli, argv[1], NULL, &a);
+	if (rc == -EINVAL && !cli->err.code)
+		return WB_CLI_USAGE;
+	if (!rc)
+		rc = wb_manifest_fetch(cli->client, a->id, &m, &cli->err);
+	wb_artifact_free(a);
+	if (rc)
+		return wb_cli_result(cli, rc, &cli->err);
+	item = manifest_json(m, &rc);
+	wb_manifest_free(m);
+	return print_item(cli, item, rc);
+}
+
+static int collect_url(void *ud, const char *path, const char *url)
+{
+	struct jb b = jb_new();
+	int rc = 0;
+
+	jb_str(&b, "path", path);
+	jb_str(&b, "url", url);
+	return collect_add(ud, jb_done(&b, &rc), rc);
+}
+
+static int cmd_file_urls(struct wb_cli *cli, int argc, char **argv)
+{
+	struct collect c = { cli, NULL };
+	struct wb_artifact *a = NULL;
+	int per_page, rc;
+
+	if (per_page_only(argc, argv, &per_page) || optind != argc - 1)
+		return WB_CLI_USAGE;
+	rc = get_artifact(cli, argv[optind], NULL, &a);
+	if (rc == -EINVAL && !cli->err.code)
+		return WB_CLI_USAGE;
+	if (rc)
+		return wb_cli_result(cli, rc, &cli->err);
+	if (!(c.arr = cJSON_CreateArray())) {
+		wb_artifact_free(a);
+		return wb_cli_result(cli, -ENOMEM, NULL);
+	}
+	rc = wb_artifact_file_urls(cli->client, a, per_page, collect_url, &c,
+				   &cli->err);
+	wb_artifact_free(a);
+	return collect_finish(&c, rc);
+}
+
+static int cmd_artifact_get(struct wb_cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "range", required_argument, NULL, 'r' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "via", required_argument, NULL, 'V' },
+		{ "url", required_argument, NULL, 'u' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const struct wb_manifest_entry *e;
+	struct wb_artifact *a = NULL;
+	struct wb_manifest *m = NULL;
+	int64_t start = 0, end = -1;
+	const char *output = NULL, *path, *url = NULL;
+	struct wb_http_sink sink;
+	int opt, rc, storage = 0;
+	char *built = NULL;
+	struct out_file o;
+
+	while ((opt = getopt_long(argc, argv, "o:", opts, NULL)) != -1) {
+		if (opt == 'r' && !parse_range(optarg, &start, &end))
+			continue;
+		if (opt == 'o')
+			output = optarg;
+		else if (opt == 'u')
+			url = optarg; /* as if from wb_artifact_file_urls */
+		else if (opt == 'V' && !strcmp(optarg, "storage"))
+			storage = 1;
+		else if (opt != 'V' || strcmp(optarg, "fetch"))
+			return WB_CLI_USAGE;
+	}
+	if (optind != argc - 2 || (url && storage))
+		return WB_CLI_USAGE;
+	path = argv[optind + 1];
+	rc = get_artifact(cli, argv[optind], NULL, &a);
+	if (rc == -EINVAL && !cli->err.code)
+		return WB_CLI_USAGE;
+	if (!rc)
+		rc = wb_manifest_fetch(cli->client, a->id, &m, &cli->err);
+	/* --via storage: start from the constructed server URL of §8.8
+	 * rather than a URL fetched through GraphQL. */
+	e = rc ? NULL : wb_manifest_find(m, path);
+	if (!rc && storage && e && !e->ref) {
+		rc = wb_artifact_storage_url(wb_client_base_url(cli->client),
+					     m->layout, m->region, a->entity,
+					     a->project, a->collection, e,
+					     &built);
+		if (rc)
+			wb_error_set(&cli->err, rc, 0, "no storage URL for %s",
+				     path);
+		url = built;
+	}
+	if (!rc && out_open(cli, output, &o, &sink) == WB_CLI_OK) {
+		rc = wb_artifact_file_stream(cli->client, a, m, path, url,
+					     start, end, &sink, &cli->err);
+		rc = out_close(cli, &o, rc);
+	} else {
+		rc = wb_cli_result(cli, rc ? rc : -EIO, &cli->err);
+	}
+	free(built);
+	wb_artifact_free(a);
+	wb_manifest_free(m);
+	return rc;
+}
+
+/* ---- organizations and registries ------------------------------------- */
+
+static int collect_org(void *ud, struct wb_org *org)
+{
+	struct jb b = jb_new();
+	int rc = 0;
+
+	jb_str(&b, "name", org->name);
+	jb_str(&b, "orgEntity", org->org_entity);
+	wb_org_free(org);
+	return collect_add(ud, jb_done(&b, &rc), rc);
+}
+
+static int cmd_orgs(struct wb_cli *cli, int argc, char **argv)
+{
+	struct collect c = { cli, NULL };
+
+	if (argc != 2)
+		return WB_CLI_USAGE;
+	if (!(c.arr = cJSON_CreateArray()))
+		return wb_cli_result(cli, -ENOMEM, NULL);
+	return collect_finish(&c, wb_orgs_of_entity(cli->client, argv[1],
+						    collect_org, &c,
+						    &cli->err));
+}
+
+static int collect_registry(void *ud, struct wb_registry *r)
+{
+	struct jb b = jb_new();
+	int rc = 0;
+
+	jb_str(&b, "name", r->name);
+	jb_str(&b, "project", r->project);
+	jb_str(&b, "orgEntity", r->org_entity);
+	jb_str(&b, "id", r->id);
+	jb_str(&b, "description", r->description);
+	jb_str(&b, "access", r->access);
+	jb_str(&b, "createdAt", r->created_at);
+	jb_str(&b, "updatedAt", r->updated_at);
+	wb_registry_free(r);
+	return collect_add(ud, jb_done(&b, &rc), rc);
+}
+
+/* registries ORG | registry-collections ORG NAME |
+ * registry-versions ORG NAME COLLECTION */
+static int registry_cmd(struct wb_cli *cli, int argc, char **argv, int nargs)
+{
+	struct collect c = { cli, NULL };
+	struct wb_org *org = NULL;
+	int per_page, rc;
+
+	if (per_page_only(argc, argv, &per_page) || optind != argc - nargs)
+		return WB_CLI_USAGE;
+	rc = wb_org_resolve(cli->client, argv[optind], &org, &cli->err);
+	if (rc)
+		return wb_cli_result(cli, rc, &cli->err);
+	if (!(c.arr = cJSON_CreateArray())) {
+		wb_org_free(org);
+		return wb_cli_result(cli, -ENOMEM, NULL);
+	}
+	if (nargs == 1)
+		rc = wb_registries_list(cli->client, org, collect_registry, &c,
+					&cli->err);
+	else if (nargs == 2)
+		rc = wb_registry_collections_list(cli->client, org,
+						  argv[optind + 1], per_page,
+						  collect_collection, &c,
+						  &cli->err);
+	else
+		rc = wb_registry_versions_list(cli->client, org,
+					       argv[optind + 1],
+					       argv[optind + 2], per_page,
+					       collect_artifact, &c,
+					       &cli->err);
+	wb_org_free(org);
+	return collect_finish(&c, rc);
+}
+
+static int cmd_registries(struct wb_cli *cli, int argc, char **argv)
+{
+	return registry_cmd(cli, argc, argv, 1);
+}
+
+static int cmd_registry_collections(struct wb_cli *cli, int argc, char **argv)
+{
+	return registry_cmd(cli, argc, argv, 2);
+}
+
+static int cmd_registry_versions(struct wb_cli *cli, int argc, char **argv)
+{
+	return registry_cmd(cli, argc, argv, 3);
+}
+
+/* ---- sweeps and reports ----------------------------------------------- */
+
+static cJSON *sweep_json(const struct wb_sweep *s, int *rc)
+{
+	struct jb b = jb_new();
+
+	jb_str(&b, "id", s->id);
+	jb_str(&b, "name", s->name);
+	jb_str(&b, "displayName", s->display_name);
+	jb_str(&b, "method", s->method);
+	jb_str(&b, "state", s->state);
+	jb_str(&b, "description", s->description);
+	jb_str(&b, "config", s->config);
+	if (!b.rc && !(s->has_best_loss
+		       ? cJSON_AddNumberToObject(b.o, "bestLoss", s->best_loss)
+		       : cJSON_AddNullToObject(b.o, "bestLoss")))
+		b.rc = -ENOMEM;
+	jb_int(&b, "runCount", s->run_count);
+	jb_int(&b, "runCountExpected", s->run_count_expected);
+	jb_str(&b, "createdAt", s->created_at);
+	jb_str(&b, "updatedAt", s->updated_at);
+	jb_str(&b, "webUrl", s->web_url);
+	return jb_done(&b, rc);
+}
+
+static int collect_sweep(void *ud, struct wb_sweep *s)
+{
+	int rc = 0;
+	cJSON *item = sweep_json(s, &rc);
+
+	wb_sweep_free(s);
+	return collect_add(ud, item, rc);
+}
+
+static int cmd_sweep(struct wb_cli *cli, int argc, char **argv)
+{
+	struct wb_sweep *s = NULL;
+	char *path[3];
+	cJSON *item;
+	int rc;
+
+	if (argc != 2 || wb_cli_split_path(argv[1], path, 3))
+		return WB_CLI_USAGE;
+	rc = wb_sweep_get(cli->client, path[0], path[1], path[2], &s,
+			  &cli->err);
+	if (rc)
+		return wb_cli_result(cli, rc, &cli->err);
+	item = sweep_json(s, &rc);
+	wb_sweep_free(s);
+	return print_item(cli, item, rc);
+}
+
+static int cmd_sweeps(struct wb_cli *cli, int argc, char **argv)
+{
+	struct collect c = { cli, NULL };
+	char *path[2];
+	int per_page;
+
+	if (per_page_only(argc, argv, &per_page) || optind != argc - 1 ||
+	    wb_cli_split_path(argv[optind], path, 2))
+		return WB_CLI_USAGE;
+	if (!(c.arr = cJSON_CreateArray()))
+		return wb_cli_result(cli, -ENOMEM, NULL);
+	return collect_finish(&c, wb_sweeps_list(cli->client, path[0],
+						 path[1], per_page,
+						 collect_sweep, &c,
+						 &cli->err));
+}
+
+static int collect_sweep_run(void *ud, struct wb_run *r)
+{
+	struct jb b = jb_new();
+	int rc = 0;
+
+	jb_str(&b, "name", r->name);
+	jb_str(&b, "displayName", r->display_name);
+	jb_str(&b, "state", r->state);
+	jb_str(&b, "sweepName", r->sweep_name);
+	jb_str(&b, "createdAt", r->created_at);
+	wb_run_free(r);
+	return collect_add(ud, jb_done(&b, &rc), rc);
+}
+
+static int cmd_sweep_runs(struct wb_cli *cli, int argc, char **argv)
+{
+	struct collect c = { cli, NULL };
+	struct wb_runs_query q = { 0 };
+	char *path[3];
+
+	if (per_page_only(argc, argv, &q.per_page) || optind != argc - 1 ||
+	    wb_cli_split_path(argv[optind], path, 3))
+		return WB_CLI_USAGE;
+	if (!(c.arr = cJSON_CreateArray()))
+		return wb_cli_result(cli, -ENOMEM, NULL);
+	return collect_finish(&c, wb_sweep_runs(cli->client, path[0], path[1],
+						path[2], &q, collect_sweep_run,
+						&c, &cli->err));
+}
+
+static int collect_report(void *ud, struct wb_report *r)
+{
+	struct jb b = jb_new();
+	int rc = 0;
+
+	jb_str(&b, "id", r->id);
+	jb_str(&b, "name", r->name);
+	jb_str(&b, "displayName", r->display_name);
+	jb_str(&b, "description", r->description);
+	jb_str(&b, "user", r->user);
+	jb_json(&b, "spec", r->spec);
+	jb_str(&b, "createdAt", r->created_at);
+	jb_str(&b, "updatedAt", r->updated_at);
+	jb_str(&b, "webUrl", r->web_url);
+	wb_report_free(r);
+	return collect_add(ud, jb_done(&b, &rc), rc);
+}
+
+static int cmd_reports(struct wb_cli *cli, int argc, char **argv)
+{
+	struct collect c = { cli, NULL };
+	char *path[2];
+	int per_page;
+
+	if (per_page_only(argc, argv, &per_page) || optind != argc - 1 ||
+	    wb_cli_split_path(argv[optind], path, 2))
+		return WB_CLI_USAGE;
+	if (!(c.arr = cJSON_CreateArray()))
+		return wb_cli_result(cli, -ENOMEM, NULL);
+	return collect_finish(&c, wb_reports_list(cli->client, path[0],
+						  path[1], per_page,
+						  collect_report, &c,
+						  &cli->err));
+}
+
+const struct wb_cli_cmd wb_cli_data_cmds[] = {
+	{ "files", "ENT/PROJ/RUN [--per-page N]", "files of a run",
+	  cmd_files },
+	{ "file-exists", "ENT/PROJ/RUN NAME", "exact existence of a run file",
+	  cmd_file_exists },
+	{ "download", "ENT/PROJ/RUN NAME [--range A-B] [-o FILE] "
+	  "[--via direct|url] [--url URL]", "bytes of a run file",
+	  cmd_download },
+	{ "history", "ENT/PROJ/RUN [--min-step N] [--max-step N] [--page N] "
+	  "[--samples N]", "history rows (JSONL; full scan unless --samples)",
+	  cmd_history },
+	{ "events", "ENT/PROJ/RUN [--samples N]",
+	  "system-metric rows (JSONL)", cmd_events },
+	{ "logs", "ENT/PROJ/RUN [--per-page N]", "console lines (JSONL)",
+	  cmd_logs },
+	{ "artifact-types", "ENT/PROJ [--per-page N]",
+	  "artifact types of a project", cmd_artifact_types },
+	{ "collections", "ENT/PROJ [TYPE] [--per-page N]",
+	  "artifact collections (of a type)", cmd_collections },
+	{ "versions", "ENT/PROJ [TYPE] NAME [--per-page N] [--memberships]",
+	  "versions of a collection", cmd_versions },
+	{ "artifact", "ENT/PROJ/NAME:ALIAS | --id ID", "one artifact version",
+	  cmd_artifact },
+	{ "manifest", "ENT/PROJ/NAME:ALIAS", "an artifact's manifest",
+	  cmd_manifest },
+	{ "file-urls", "ENT/PROJ/NAME:ALIAS [--per-page N]",
+	  "download URLs of an artifact's files", cmd_file_urls },
+	{ "artifact-get", "ENT/PROJ/NAME:ALIAS PATH [--range A-B] [-o FILE] "
+	  "[--via fetch|storage] [--url URL]", "bytes of an artifact file",
+	  cmd_artifact_get },
+	{ "orgs", "ENTITY", "organizations of an entity", cmd_orgs },
+	{ "registries", "ORG", "registries of an organization",
+	  cmd_registries },
+	{ "registry-collections", "ORG NAME [--per-page N]",
+	  "collections of a registry", cmd_registry_collections },
+	{ "registry-versions", "ORG NAME COLLECTION [--per-page N]",
+	  "linked versions of a registry collection", cmd_registry_versions },
+	{ "sweep", "ENT/PROJ/ID", "one sweep", cmd_sweep },
+	{ "sweeps", "ENT/PROJ [--per-page N]", "sweeps of a project",
+	  cmd_sweeps },
+	{ "sweep-runs", "ENT/PROJ/ID [--per-page N]", "runs of a sweep",
+	  cmd_sweep_runs },
+	{ "reports", "ENT/PROJ [--per-page N]", "reports of a project",
+	  cmd_reports },
+	{ NULL, NULL, NULL, NULL },
+};

@@ -1,0 +1,45 @@
+/* wb_download.h — reading bytes behind a download URL (run files, artifact
+ * entries): whole or a byte range, into a caller buffer or a streaming sink,
+ * with one refresh of an expired pre-signed URL.
+ *
+ * The URL is either a pre-signed storage URL (File.directUrl, artifact file
+ * URLs: fetched without W&B auth) or an API URL (File.url, the constructed
+ * artifact URLs of wandb-api.md §8.8: the transport attaches auth because the
+ * URL is on the API host, and follows the redirect to storage without it).
+ * A 401/403 means an expired pre-signed URL (§1.8, §12.7): the caller's
+ * refresh function is asked for a fresh URL and the read is retried once.
+ * Implemented in runfiles.c.
+ */
+#ifndef WB_DOWNLOAD_H
+#define WB_DOWNLOAD_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "wb_client.h"
+
+/* Produce a fresh URL for the same bytes; *url receives a malloc'd string.
+ * 0 or a negative errno (err filled). */
+typedef int (*wb_url_refresh_fn)(void *ud, char **url, struct wb_error *err);
+
+struct wb_download_src {
+	const char *url;           /* known URL, or NULL: refresh first */
+	wb_url_refresh_fn refresh; /* may be NULL: no retry on 401/403 */
+	void *refresh_ud;
+	const char *label;         /* for the debug log, e.g. the file name */
+};
+
+/* Bytes [start, end] (inclusive; end = -1: to the end of the file) to the
+ * sink. start = 0 and end = -1 is a plain GET without Range. A range that
+ * starts at or past the end of the file delivers nothing and returns 0.
+ * On failure the sink may have received part of the data. */
+int wb_download_stream(struct wb_client *c, const struct wb_download_src *src,
+		       int64_t start, int64_t end,
+		       const struct wb_http_sink *sink, struct wb_error *err);
+
+/* Read up to len bytes at offset off into buf; *got = bytes stored (fewer
+ * than len only at the end of the file). */
+int wb_download_read(struct wb_client *c, const struct wb_download_src *src,
+		     int64_t off, void *buf, size_t len, size_t *got,
+		     struct wb_error *err);
+
+#endif

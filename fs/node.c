@@ -1,0 +1,308 @@
+/* node.c — the node table and what is generic to every node (wfs_node.h):
+ * creation and lifetime (kernel lookups + driver references), stable inode
+ * numbers, attributes, the open-time page cache decision, directory entry
+ * lists and fixed-children directory types. */
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "wb_log.h"
+#include "wfs_node.h"
+
+struct wfs_nodes {
+	pthread_mutex_t mu;
+	struct wfs_node root;
+	size_t count;
+	uint64_t next_generation;
+	int full_logged;
+};
+
+/* ---- directory entries --------------------------------------------------- */
+
+int wfs_dirents_add(struct wfs_dirents *d, const char *name,
+		    const struct wfs_node_type *type)
+{
+	char *copy;
+
+	if (d->n == d->cap) {
+		size_t cap = d->cap ? d->cap * 2 : 16;
+		struct wfs_dirent *v = realloc(d->v, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		d->v = v;
+		d->cap = cap;
+	}
+	copy = strdup(name);
+	if (!copy)
+		return -ENOMEM;
+	d->v[d->n++] = (struct wfs_dirent){ copy, type };
+	return 0;
+}
+
+void wfs_dirents_free(struct wfs_dirents *d)
+{
+	for (size_t i = 0; i < d->n; i++)
+		free(d->v[i].name);
+	free(d->v);
+	memset(d, 0, sizeof(*d));
+}
+
+int wfs_fixed_lookup(const struct wfs_fixed_child *tab, const char *name,
+		     const struct wfs_node_type **type)
+{
+	for (; tab->name; tab++)
+		if (strcmp(tab->name, name) == 0) {
+			*type = tab->type;
+			return 0;
+		}
+	return -ENOENT;
+}
+
+int wfs_fixed_list(const struct wfs_fixed_child *tab, struct wfs_dirents *out)
+{
+	int rc = 0;
+
+	for (; !rc && tab->name; tab++)
+		rc = wfs_dirents_add(out, tab->name, tab->type);
+	return rc;
+}
+
+/* ---- the table ------------------------------------------------------------ */
+
+struct wfs_nodes *wfs_nodes_new(const struct wfs_node_type *root_type)
+{
+	struct wfs_nodes *t = calloc(1, sizeof(*t));
+
+	if (!t)
+		return NULL;
+	pthread_mutex_init(&t->mu, NULL);
+	t->root.type = root_type;
+	t->root.name = strdup("");
+	if (!t->root.name) {
+		free(t);
+		return NULL;
+	}
+	t->root.ino = 1; /* FUSE_ROOT_ID */
+	t->root.nlookup = 1; /* never forgotten */
+	wfs_strmap_init(&t->root.children);
+	t->next_generation = 1;
+	return t;
+}
+
+struct wfs_node *wfs_nodes_root(struct wfs_nodes *t)
+{
+	return &t->root;
+}
+
+size_t wfs_nodes_count(struct wfs_nodes *t)
+{
+	size_t n;
+
+	pthread_mutex_lock(&t->mu);
+	n = t->count;
+	pthread_mutex_unlock(&t->mu);
+	return n;
+}
+
+/* Free node if nothing holds it any more, then its parent in turn.
+ * Called with t->mu held. */
+static void maybe_free(struct wfs_nodes *t, struct wfs_node *node)
+{
+	while (node && node != &t->root && !node->nlookup && !node->refs) {
+		struct wfs_node *parent = node->parent;
+
+		wfs_strmap_del(&parent->children, node->name);
+		wfs_strmap_clear(&node->children);
+		free(node->name);
+		free(node);
+		t->count--;
+		parent->refs--;
+		node = parent;
+	}
+}
+
+/* Stable inode number: FNV-1a over the path, never 0 or the root's 1. */
+uint64_t wfs_node_child_ino(const struct wfs_node *parent, const char *name)
+{
+	uint64_t h = parent->ino == 1 ? WFS_HASH_SEED : parent->ino;
+
+	h = wfs_hash_str(wfs_hash_str(h, "/"), name);
+	return h > 1 ? h : h + 2;
+}
+
+int wfs_node_child(struct wfs_nodes *t, struct wfs_node *dir,
+		   const char *name, const struct wfs_node_type *type,
+		   struct wfs_node **out)
+{
+	struct wfs_node *node;
+	int rc = 0;
+
+	pthread_mutex_lock(&t->mu);
+	node = wfs_strmap_get(&dir->children, name);
+	if (node) {
+		node->nlookup++;
+		goto done;
+	}
+	if (t->count >= WFS_NODES_MAX) {
+		if (!t->full_logged)
+			wb_log(WB_LOG_WARN, "node table full (%u nodes): "
+			       "lookups fail with ENFILE until the kernel "
+			       "forgets some", WFS_NODES_MAX);
+		t->full_logged = 1;
+		rc = -ENFILE;
+		goto done;
+	}
+	node = calloc(1, sizeof(*node));
+	if (node)
+		node->name = strdup(name);
+	if (!node || !node->name ||
+	    wfs_strmap_put(&dir->children, node->name, node, NULL)) {
+		if (node)
+			free(node->name);
+		free(node);
+		node = NULL;
+		rc = -ENOMEM;
+		goto done;
+	}
+	node->type = type;
+	node->parent = dir;
+	node->ino = wfs_node_child_ino(dir, name);
+	node->generation = t->next_generation++;
+	node->nlookup = 1;
+	wfs_strmap_init(&node->children);
+	dir->refs++;
+	t->count++;
+done:
+	pthread_mutex_unlock(&t->mu);
+	*out = node;
+	return rc;
+}
+
+void wfs_node_forget(struct wfs_nodes *t, struct wfs_node *node, uint64_t n)
+{
+	pthread_mutex_lock(&t->mu);
+	if (node != &t->root) {
+		node->nlookup = node->nlookup > n ? node->nlookup - n : 0;
+		maybe_free(t, node);
+	}
+	pthread_mutex_unlock(&t->mu);
+}
+
+void wfs_node_hold(struct wfs_nodes *t, struct wfs_node *node)
+{
+	pthread_mutex_lock(&t->mu);
+	node->refs++;
+	pthread_mutex_unlock(&t->mu);
+}
+
+void wfs_node_release(struct wfs_nodes *t, struct wfs_node *node)
+{
+	pthread_mutex_lock(&t->mu);
+	node->refs--;
+	maybe_free(t, node);
+	pthread_mutex_unlock(&t->mu);
+}
+
+/* Free every node below dir (unmount: the kernel sends no more forgets). */
+static void free_subtree(struct wfs_node *dir)
+{
+	struct wfs_node *child;
+	size_t pos = 0;
+
+	while ((child = wfs_strmap_next(&dir->children, &pos))) {
+		free_subtree(child);
+		free(child->name);
+		free(child);
+	}
+	wfs_strmap_clear(&dir->children);
+}
+
+void wfs_nodes_free(struct wfs_nodes *t)
+{
+	if (!t)
+		return;
+	free_subtree(&t->root);
+	free(t->root.name);
+	pthread_mutex_destroy(&t->mu);
+	free(t);
+}
+
+const struct wfs_node *wfs_node_up(const struct wfs_node *node, int up)
+{
+	while (up-- > 0 && node->parent)
+		node = node->parent;
+	return node;
+}
+
+/* ---- attributes and open ---------------------------------------------------- */
+
+int wfs_node_attr(struct wfs *fs, struct wfs_nodes *t, struct wfs_node *node,
+		  struct stat *st, double *timeout)
+{
+	enum wfs_class cls;
+	int rc;
+
+	memset(st, 0, sizeof(*st));
+	st->st_ino = node->ino;
+	st->st_uid = fs->uid;
+	st->st_gid = fs->gid;
+	st->st_blksize = 4096;
+	if (node->type->is_dir) {
+		struct wfs_stat ds = { 0 };
+
+		rc = node->type->stat(fs, node, &ds);
+		if (rc)
+			return rc;
+		st->st_mode = S_IFDIR | 0555;
+		st->st_nlink = 2;
+		st->st_mtime = ds.mtime;
+		st->st_ctime = ds.ctime ? ds.ctime : ds.mtime;
+		cls = ds.cls;
+	} else {
+		struct wfs_blob *blob;
+
+		rc = node->type->content(fs, node, &blob, &cls);
+		if (rc)
+			return rc;
+		st->st_mode = S_IFREG | 0444;
+		st->st_nlink = 1;
+		st->st_size = (off_t)blob->len;
+		st->st_blocks = (blkcnt_t)((blob->len + 511) / 512);
+		st->st_mtime = st->st_ctime = blob->mtime;
+		pthread_mutex_lock(&t->mu);
+		node->reported_size = blob->len;
+		node->reported_version = blob->version;
+		pthread_mutex_unlock(&t->mu);
+		wfs_obj_unref(&blob->obj);
+	}
+	st->st_atime = st->st_mtime;
+	*timeout = wfs_cache_ttl(fs->cache, cls);
+	return 0;
+}
+
+int wfs_node_open(struct wfs *fs, struct wfs_nodes *t, struct wfs_node *node,
+		  struct wfs_blob **blob, int *keep_cache, int *direct_io)
+{
+	enum wfs_class cls;
+	int rc;
+
+	rc = node->type->content(fs, node, blob, &cls);
+	if (rc)
+		return rc;
+	*keep_cache = 0;
+	*direct_io = 0;
+	pthread_mutex_lock(&t->mu);
+	if ((*blob)->len != node->reported_size) {
+		/* The kernel's i_size is not this content's size: reading
+		 * through the page cache would cut or pad it. */
+		*direct_io = 1;
+	} else {
+		*keep_cache = (*blob)->version == node->reported_version &&
+			      wfs_cache_keep_cache(cls);
+		node->reported_version = (*blob)->version;
+	}
+	pthread_mutex_unlock(&t->mu);
+	return 0;
+}

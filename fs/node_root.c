@@ -1,0 +1,55 @@
+/* node_root.c — the mount's root: one directory per entity, listing the
+ * viewer's own entity and teams; any other entity name is looked up on
+ * access (and cached as absent when the server has no such entity). */
+#include <errno.h>
+
+#include "wfs_fetch.h"
+#include "wfs_node.h"
+
+static int root_lookup(struct wfs *fs, struct wfs_node *dir, const char *name,
+		       const struct wfs_node_type **type)
+{
+	int rc;
+
+	(void)dir;
+	/* W&B entity names never start with '.', and hidden names are what
+	 * shells and desktops probe (.git, .Trash, .hidden): no request. */
+	if (name[0] == '.')
+		return -ENOENT;
+	rc = wfs_fetch_entity(fs, name);
+	if (rc)
+		return rc;
+	*type = &wfs_type_entity;
+	return 0;
+}
+
+static int root_list(struct wfs *fs, struct wfs_node *dir,
+		     struct wfs_dirents *out)
+{
+	struct wfs_names *names;
+	int rc;
+
+	(void)dir;
+	rc = wfs_fetch_viewer(fs, &names);
+	for (size_t i = 0; !rc && i < names->n; i++)
+		rc = wfs_dirents_add(out, names->v[i], &wfs_type_entity);
+	if (names)
+		wfs_obj_unref(&names->obj);
+	return rc;
+}
+
+static int root_stat(struct wfs *fs, struct wfs_node *dir, struct wfs_stat *st)
+{
+	(void)dir;
+	st->mtime = fs->mount_time;
+	st->cls = WFS_CLASS_LISTING;
+	return 0;
+}
+
+const struct wfs_node_type wfs_type_root = {
+	.name = "root",
+	.is_dir = 1,
+	.lookup = root_lookup,
+	.list = root_list,
+	.stat = root_stat,
+};

@@ -1,0 +1,75 @@
+/* node_runs.c — <project>/runs: one directory per run, named by run ID,
+ * in the server's order (oldest first), from the light run listing. */
+#include <ctype.h>
+#include <errno.h>
+#include <string.h>
+
+#include "wfs_fetch.h"
+#include "wfs_node.h"
+
+/* Whether name can be a W&B run ID (wandb-api.md §11: none of : ; , # ? /
+ * ' and no surrounding whitespace): anything else is absent without a
+ * request. */
+static int run_id_possible(const char *name)
+{
+	size_t len = strlen(name);
+
+	return len && !strpbrk(name, ":;,#?'") &&
+	       !isspace((unsigned char)name[0]) &&
+	       !isspace((unsigned char)name[len - 1]);
+}
+
+static int runs_lookup(struct wfs *fs, struct wfs_node *dir, const char *name,
+		       const struct wfs_node_type **type)
+{
+	struct wfs_run_rec *rec;
+	int rc;
+
+	if (!run_id_possible(name))
+		return -ENOENT;
+	rc = wfs_fetch_run(fs, wfs_node_up(dir, 2)->name,
+			   wfs_node_up(dir, 1)->name, name, 0, &rec);
+	if (rc)
+		return rc;
+	wfs_obj_unref(&rec->obj);
+	*type = &wfs_type_run;
+	return 0;
+}
+
+static int runs_list(struct wfs *fs, struct wfs_node *dir,
+		     struct wfs_dirents *out)
+{
+	struct wfs_names *names;
+	int rc;
+
+	rc = wfs_fetch_runs(fs, wfs_node_up(dir, 2)->name,
+			    wfs_node_up(dir, 1)->name, &names);
+	for (size_t i = 0; !rc && i < names->n; i++)
+		rc = wfs_dirents_add(out, names->v[i], &wfs_type_run);
+	if (names)
+		wfs_obj_unref(&names->obj);
+	return rc;
+}
+
+static int runs_stat(struct wfs *fs, struct wfs_node *dir, struct wfs_stat *st)
+{
+	struct wfs_project_rec *rec;
+	int rc = wfs_fetch_project(fs, wfs_node_up(dir, 2)->name,
+				   wfs_node_up(dir, 1)->name, &rec);
+
+	if (rc)
+		return rc;
+	st->mtime = rec->mtime;
+	st->ctime = rec->ctime;
+	st->cls = WFS_CLASS_LISTING;
+	wfs_obj_unref(&rec->obj);
+	return 0;
+}
+
+const struct wfs_node_type wfs_type_runs = {
+	.name = "runs",
+	.is_dir = 1,
+	.lookup = runs_lookup,
+	.list = runs_list,
+	.stat = runs_stat,
+};

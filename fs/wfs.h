@@ -1,0 +1,44 @@
+/* wfs.h — the state one mount shares between its threads, and its options.
+ *
+ * Created by main.c, handed to every FUSE handler as the session userdata;
+ * node types and the fetcher take it as their first argument.
+ */
+#ifndef WFS_H
+#define WFS_H
+
+#include <pthread.h>
+#include <stddef.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include "wb_api.h"
+#include "wfs_cache.h"
+
+#define WFS_PREFETCH_RUNS_DEFAULT 500
+
+struct wfs_options {
+	char *base_url;        /* NULL = as the client finds it */
+	char *cache_dir;       /* NULL = $XDG_CACHE_HOME/wandbfs */
+	char *log_file;
+	struct wfs_cache_policy policy;
+	unsigned max_requests; /* 0 = the client's default */
+	double timeout;        /* per API call incl. retries, seconds */
+	unsigned prefetch_runs;/* runs per heavy-field batch (1 = no siblings) */
+	int debug;
+};
+
+struct wfs_fetch; /* wfs_fetch.h */
+struct wfs_nodes; /* wfs_node.h */
+
+struct wfs {
+	struct wfs_options opt;
+	struct wb_client *client;
+	struct wfs_cache *cache;
+	struct wfs_fetch *fetch;
+	struct wfs_nodes *nodes;
+	time_t mount_time;
+	uid_t uid;
+	gid_t gid;
+};
+
+#endif

@@ -1,0 +1,10 @@
+/* wfs_ops.h — the FUSE low-level operations table of wandbfs (ops.c).
+ * The session userdata must be the mount's struct wfs. */
+#ifndef WFS_OPS_H
+#define WFS_OPS_H
+
+#include <fuse_lowlevel.h>
+
+extern const struct fuse_lowlevel_ops wfs_ops;
+
+#endif

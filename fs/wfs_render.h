@@ -1,0 +1,102 @@
+/* wfs_render.h — turning client results into the bytes and records the
+ * filesystem serves.
+ *
+ * Rendering happens once per cache fill: a record holds its files as
+ * finished byte blobs, so getattr reports the blob's exact length and read
+ * copies from it; no size is ever guessed. JSON files are pretty-printed
+ * (2-space indent, one key per line, the server's key order, numbers with
+ * their exact digits, NaN/Infinity as Python's json writes them) and end in
+ * a newline.
+ */
+#ifndef WFS_RENDER_H
+#define WFS_RENDER_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+#include <cjson/cJSON.h>
+
+#include "wb_api.h"
+#include "wfs_cache.h"
+
+/* Immutable file content. `version` identifies these exact bytes within the
+ * mount: a re-render that yields the same bytes reuses the blob (and so the
+ * version), letting the kernel keep its page cache. */
+struct wfs_blob {
+	struct wfs_obj obj;
+	uint64_t version;
+	time_t mtime;
+	size_t len;
+	char data[];
+};
+
+/* A blob of len bytes (copied); NULL on OOM. */
+struct wfs_blob *wfs_blob_new(const char *data, size_t len, time_t mtime);
+
+/* Pretty-print a JSON tree plus a trailing newline into a blob. If prev
+ * holds the same bytes, prev is returned (with a new reference) instead.
+ * NULL on OOM. */
+struct wfs_blob *wfs_blob_json(const cJSON *tree, time_t mtime,
+			       const struct wfs_blob *prev);
+
+/* ISO-8601 timestamp as W&B sends it ("2023-11-05T17:46:35", optional
+ * fraction, optional Z or +hh:mm; no zone means UTC) to epoch seconds;
+ * `dflt` when NULL or unparsable. */
+time_t wfs_time_parse(const char *iso, time_t dflt);
+
+/* ---- names -------------------------------------------------------------- */
+
+/* An ordered list of names with O(1) membership and position (a directory
+ * listing: entities, projects or runs). */
+struct wfs_names {
+	struct wfs_obj obj;
+	size_t n;
+	char **v;
+	void *index; /* private: name -> position */
+};
+
+struct wfs_names *wfs_names_new(void);
+/* Append (a duplicate is ignored); 0 or -ENOMEM. */
+int wfs_names_add(struct wfs_names *l, const char *name);
+/* Position of name, or -1. */
+long wfs_names_find(const struct wfs_names *l, const char *name);
+
+/* Whether a name from the server can be a directory entry (non-empty, not
+ * "." or "..", no '/', bounded length). */
+int wfs_name_usable(const char *name);
+
+/* ---- projects --------------------------------------------------------- */
+
+struct wfs_project_rec {
+	struct wfs_obj obj;
+	time_t ctime, mtime;
+	struct wfs_blob *json;      /* project.json */
+};
+
+/* Render a project; prev (may be NULL) lends unchanged blobs. NULL on OOM. */
+struct wfs_project_rec *wfs_render_project(const struct wb_project *p,
+					   const struct wfs_project_rec *prev);
+
+/* ---- runs ------------------------------------------------------------- */
+
+struct wfs_run_rec {
+	struct wfs_obj obj;
+	enum wfs_class cls;         /* from the run's state */
+	time_t ctime, mtime;        /* createdAt, heartbeatAt */
+	struct wfs_blob *metadata;  /* metadata.json (light fields) */
+	int heavy;                  /* config and summary were fetched */
+	struct wfs_blob *config;    /* config.json (heavy), or NULL with */
+	int config_err;             /* the negative errno why not */
+	struct wfs_blob *summary;   /* summary.json (heavy), or NULL with */
+	int summary_err;            /* the negative errno why not */
+};
+
+/* Render a run: metadata.json always; config.json and summary.json when
+ * r->heavy has both (a field that cannot be parsed leaves its blob NULL and
+ * its *_err set, logged once here). prev (may be NULL) lends unchanged
+ * blobs. Returns 0 or -ENOMEM. */
+int wfs_render_run(const struct wb_run *r, const char *entity,
+		   const char *project, const struct wfs_run_rec *prev,
+		   struct wfs_run_rec **out);
+
+#endif

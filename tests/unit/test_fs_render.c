@@ -1,0 +1,306 @@
+/* test_fs_render.c — fs/render.c: the exact bytes of config.json,
+ * summary.json and metadata.json for a run, project.json, blob reuse for
+ * unchanged bytes (the kernel keeps its pages), mtime bumps for changed
+ * bytes, timestamp parsing, and name listings. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "wfs_render.h"
+
+static void assert_blob(const struct wfs_blob *b, const char *text)
+{
+	assert_non_null(b);
+	assert_int_equal(b->len, strlen(text));
+	assert_memory_equal(b->data, text, b->len);
+}
+
+/* Writable string literals for the client structs (char *, not const). */
+#define S(lit) ((char *)memcpy(malloc(sizeof(lit)), lit, sizeof(lit)))
+
+/* A run as the client hands it over (only what render reads); release
+ * with fixture_free(). */
+static struct wb_run run_fixture(char *config, char *summary)
+{
+	struct wb_run r = { 0 };
+
+	r.id = S("UnVuOnYxOmFiYzEyMzpwcm9q");
+	r.name = S("abc123");
+	r.display_name = S("swift-river-7");
+	r.state = S("finished");
+	r.group = S("sweep-a");
+	r.notes = S("first try");
+	r.host = S("gpu-box");
+	r.commit = S("0123abcd");
+	r.created_at = S("2023-11-05T17:46:35");
+	r.heartbeat_at = S("2023-11-05T18:00:00.123456");
+	r.user_name = S("Alice");
+	r.user_username = S("alice");
+	r.tags = calloc(2, sizeof(char *));
+	r.tags[0] = S("baseline");
+	r.tags[1] = S("gpu");
+	r.n_tags = 2;
+	r.history_line_count = 1234;
+	r.project_id = -1;
+	r.web_url = S("https://wandb.ai/alice/proj/runs/abc123");
+	if (config || summary) {
+		r.heavy = WB_RUN_CONFIG | WB_RUN_SUMMARY;
+		r.config = config;
+		r.summary = summary;
+	}
+	return r;
+}
+
+static void fixture_free(struct wb_run *r)
+{
+	char *owned[] = { r->id, r->name, r->display_name, r->state, r->group,
+			  r->notes, r->host, r->commit, r->created_at,
+			  r->heartbeat_at, r->user_name, r->user_username,
+			  r->tags[0], r->tags[1], r->web_url };
+
+	for (size_t i = 0; i < sizeof(owned) / sizeof(owned[0]); i++)
+		free(owned[i]);
+	free(r->tags);
+}
+
+static void test_run_heavy_bytes(void **state)
+{
+	char config[] =
+		"{\"lr\": {\"desc\": null, \"value\": 0.0010}, "
+		"\"_wandb\": {\"value\": {\"cli_version\": \"0.16.1\"}}, "
+		"\"wandb_version\": 1, "
+		"\"big\": {\"value\": 12345678901234567890123}, "
+		"\"opt\": {\"value\": {\"name\": \"adam\", \"betas\": [0.9, 0.999]}}, "
+		"\"plain\": 3}";
+	char summary[] =
+		"{\"loss\": NaN, \"best\": -Infinity, \"acc\": 1e-05, "
+		"\"train/x\": {\"_type\": \"histogram\", \"bins\": []}, "
+		"\"text\": \"caf\\u00e9 \\\"q\\\"\"}";
+	struct wb_run r = run_fixture(config, summary);
+	struct wfs_run_rec *rec;
+
+	(void)state;
+	assert_int_equal(wfs_render_run(&r, "alice", "proj", NULL, &rec), 0);
+	assert_true(rec->heavy);
+	assert_int_equal(rec->cls, WFS_CLASS_FINISHED);
+	assert_blob(rec->config,
+		    "{\n"
+		    "  \"lr\": 0.0010,\n"
+		    "  \"big\": 12345678901234567890123,\n"
+		    "  \"opt\": {\n"
+		    "    \"name\": \"adam\",\n"
+		    "    \"betas\": [\n"
+		    "      0.9,\n"
+		    "      0.999\n"
+		    "    ]\n"
+		    "  },\n"
+		    "  \"plain\": 3\n"
+		    "}\n");
+	assert_blob(rec->summary,
+		    "{\n"
+		    "  \"loss\": NaN,\n"
+		    "  \"best\": -Infinity,\n"
+		    "  \"acc\": 1e-05,\n"
+		    "  \"train/x\": {\n"
+		    "    \"_type\": \"histogram\",\n"
+		    "    \"bins\": []\n"
+		    "  },\n"
+		    "  \"text\": \"caf\xc3\xa9 \\\"q\\\"\"\n"
+		    "}\n");
+	assert_int_equal(rec->ctime, 1699206395);
+	assert_int_equal(rec->mtime, 1699207200);
+	assert_int_equal(rec->config->mtime, 1699207200);
+	wfs_obj_unref(&rec->obj);
+	fixture_free(&r);
+}
+
+static void test_run_metadata_bytes(void **state)
+{
+	struct wb_run r = run_fixture(NULL, NULL);
+	struct wfs_run_rec *rec;
+
+	(void)state;
+	free(r.state);
+	r.state = S("running");
+	assert_int_equal(wfs_render_run(&r, "alice", "proj", NULL, &rec), 0);
+	assert_false(rec->heavy);
+	assert_null(rec->config);
+	assert_null(rec->summary);
+	assert_int_equal(rec->cls, WFS_CLASS_RUNNING);
+	assert_blob(rec->metadata,
+		    "{\n"
+		    "  \"id\": \"abc123\",\n"
+		    "  \"name\": \"abc123\",\n"
+		    "  \"displayName\": \"swift-river-7\",\n"
+		    "  \"state\": \"running\",\n"
+		    "  \"entity\": \"alice\",\n"
+		    "  \"project\": \"proj\",\n"
+		    "  \"url\": \"https://wandb.ai/alice/proj/runs/abc123\",\n"
+		    "  \"tags\": [\n"
+		    "    \"baseline\",\n"
+		    "    \"gpu\"\n"
+		    "  ],\n"
+		    "  \"group\": \"sweep-a\",\n"
+		    "  \"jobType\": null,\n"
+		    "  \"notes\": \"first try\",\n"
+		    "  \"host\": \"gpu-box\",\n"
+		    "  \"user\": {\n"
+		    "    \"name\": \"Alice\",\n"
+		    "    \"username\": \"alice\"\n"
+		    "  },\n"
+		    "  \"createdAt\": \"2023-11-05T17:46:35\",\n"
+		    "  \"heartbeatAt\": \"2023-11-05T18:00:00.123456\",\n"
+		    "  \"updatedAt\": null,\n"
+		    "  \"sweep\": null,\n"
+		    "  \"commit\": \"0123abcd\",\n"
+		    "  \"historyLineCount\": 1234,\n"
+		    "  \"projectId\": null,\n"
+		    "  \"storageId\": \"UnVuOnYxOmFiYzEyMzpwcm9q\"\n"
+		    "}\n");
+	wfs_obj_unref(&rec->obj);
+	fixture_free(&r);
+}
+
+static void test_run_empty_and_bad_heavy(void **state)
+{
+	char config[] = "", summary[] = "{\"loss\": 0.5,";
+	struct wb_run r = run_fixture(config, summary);
+	struct wfs_run_rec *rec;
+
+	(void)state;
+	assert_int_equal(wfs_render_run(&r, "alice", "proj", NULL, &rec), 0);
+	assert_true(rec->heavy);
+	assert_blob(rec->config, "{}\n");
+	/* Not JSON: no bytes to show, and the reason kept for the reader. */
+	assert_null(rec->summary);
+	assert_int_equal(rec->summary_err, -EBADMSG);
+	wfs_obj_unref(&rec->obj);
+	fixture_free(&r);
+}
+
+static void test_reuse_unchanged_bytes(void **state)
+{
+	char config[] = "{\"lr\": {\"value\": 0.1}}";
+	char summary1[] = "{\"step\": 1}", summary2[] = "{\"step\": 2}";
+	struct wb_run r = run_fixture(config, summary1);
+	struct wfs_run_rec *a, *b;
+
+	(void)state;
+	assert_int_equal(wfs_render_run(&r, "e", "p", NULL, &a), 0);
+	r.summary = summary2;
+	assert_int_equal(wfs_render_run(&r, "e", "p", a, &b), 0);
+	/* Same bytes: the very same blob (same version, pages stay valid). */
+	assert_ptr_equal(a->config, b->config);
+	assert_ptr_equal(a->metadata, b->metadata);
+	/* New bytes with an unchanged heartbeat: a newer mtime, so the kernel
+	 * notices and drops its cached pages. */
+	assert_ptr_not_equal(a->summary, b->summary);
+	assert_true(b->summary->version != a->summary->version);
+	assert_true(b->summary->mtime > a->summary->mtime);
+	assert_blob(b->summary, "{\n  \"step\": 2\n}\n");
+	wfs_obj_unref(&a->obj);
+	wfs_obj_unref(&b->obj);
+	fixture_free(&r);
+}
+
+static void test_project_json(void **state)
+{
+	char id[] = "UHJvamVjdDox", name[] = "mnist", entity[] = "alice",
+	     desc[] = "digits", created[] = "2021-02-16T23:44:10.058524",
+	     access[] = "PRIVATE",
+	     url[] = "https://wandb.ai/alice/mnist/workspace";
+	struct wb_project p = { .id = id, .name = name, .entity = entity,
+				.description = desc, .created_at = created,
+				.access = access, .run_count = 42,
+				.read_only = 0, .web_url = url };
+	struct wfs_project_rec *rec, *again;
+
+	(void)state;
+	rec = wfs_render_project(&p, NULL);
+	assert_non_null(rec);
+	assert_blob(rec->json,
+		    "{\n"
+		    "  \"name\": \"mnist\",\n"
+		    "  \"entity\": \"alice\",\n"
+		    "  \"id\": \"UHJvamVjdDox\",\n"
+		    "  \"description\": \"digits\",\n"
+		    "  \"access\": \"PRIVATE\",\n"
+		    "  \"createdAt\": \"2021-02-16T23:44:10.058524\",\n"
+		    "  \"updatedAt\": null,\n"
+		    "  \"runCount\": 42,\n"
+		    "  \"readOnly\": false,\n"
+		    "  \"url\": \"https://wandb.ai/alice/mnist/workspace\"\n"
+		    "}\n");
+	assert_int_equal(rec->ctime, 1613519050);
+	assert_int_equal(rec->mtime, rec->ctime);
+	again = wfs_render_project(&p, rec);
+	assert_ptr_equal(again->json, rec->json);
+	wfs_obj_unref(&again->obj);
+	wfs_obj_unref(&rec->obj);
+}
+
+static void test_time_parse(void **state)
+{
+	(void)state;
+	assert_int_equal(wfs_time_parse("2023-11-05T17:46:35", 7), 1699206395);
+	assert_int_equal(wfs_time_parse("2023-11-05T17:46:35Z", 7), 1699206395);
+	assert_int_equal(wfs_time_parse("2023-11-05T17:46:35.5", 7),
+			 1699206395);
+	assert_int_equal(wfs_time_parse("2023-11-05T19:46:35+02:00", 7),
+			 1699206395);
+	assert_int_equal(wfs_time_parse("2023-11-05T15:46:35-02:00", 7),
+			 1699206395);
+	assert_int_equal(wfs_time_parse("yesterday", 7), 7);
+	assert_int_equal(wfs_time_parse("2023-11-05T17:46:35junk", 7), 7);
+	assert_int_equal(wfs_time_parse(NULL, 7), 7);
+}
+
+static void test_names(void **state)
+{
+	struct wfs_names *l = wfs_names_new();
+
+	(void)state;
+	assert_non_null(l);
+	assert_int_equal(wfs_names_add(l, "b"), 0);
+	assert_int_equal(wfs_names_add(l, "a"), 0);
+	assert_int_equal(wfs_names_add(l, "b"), 0); /* duplicate: ignored */
+	for (int i = 0; i < 1000; i++) {
+		char name[16];
+
+		snprintf(name, sizeof(name), "run%04d", i);
+		assert_int_equal(wfs_names_add(l, name), 0);
+	}
+	assert_int_equal(l->n, 1002);
+	assert_string_equal(l->v[0], "b");
+	assert_int_equal(wfs_names_find(l, "a"), 1);
+	assert_int_equal(wfs_names_find(l, "run0999"), 1001);
+	assert_int_equal(wfs_names_find(l, "c"), -1);
+	wfs_obj_unref(&l->obj);
+
+	assert_true(wfs_name_usable("abc123"));
+	assert_true(wfs_name_usable("my project é"));
+	assert_false(wfs_name_usable(""));
+	assert_false(wfs_name_usable("."));
+	assert_false(wfs_name_usable(".."));
+	assert_false(wfs_name_usable("a/b"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_run_heavy_bytes),
+		cmocka_unit_test(test_run_metadata_bytes),
+		cmocka_unit_test(test_run_empty_and_bad_heavy),
+		cmocka_unit_test(test_reuse_unchanged_bytes),
+		cmocka_unit_test(test_project_json),
+		cmocka_unit_test(test_time_parse),
+		cmocka_unit_test(test_names),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
