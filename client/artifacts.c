@@ -32,7 +32,11 @@ void wb_artifact_type_free(struct wb_artifact_type *t)
 }
 
 struct list_ctx {
-	void *cb;
+	union {
+		wb_artifact_type_cb type;
+		wb_artifact_collection_cb col;
+		wb_artifact_cb art;
+	} cb;
 	void *ud;
 	const char *what;
 	const cJSON *coll; /* versions: this page's collection node */
@@ -57,7 +61,7 @@ static int type_edge(void *ud, const cJSON *edge, struct wb_error *err)
 		wb_artifact_type_free(t);
 		return ditem_error(err, rc, l->what);
 	}
-	return ((wb_artifact_type_cb)l->cb)(l->ud, t);
+	return l->cb.type(l->ud, t);
 }
 
 static const cJSON *locate_types(const cJSON *data, const char **missing)
@@ -94,7 +98,7 @@ int wb_artifact_types_list(struct wb_client *c, const char *entity,
 			   struct wb_error *err)
 {
 	char what[512];
-	struct list_ctx l = { (void *)cb, ud, what, NULL };
+	struct list_ctx l = { .cb.type = cb, .ud = ud, .what = what };
 
 	snprintf(what, sizeof(what), "%s/%s", entity, project);
 	return list_run(c, "ProjectArtifactTypes",
@@ -165,7 +169,7 @@ static int collection_edge(void *ud, const cJSON *edge, struct wb_error *err)
 		return ditem_error(err, rc, l->what);
 	}
 	col->is_portfolio = is_portfolio(node);
-	return ((wb_artifact_collection_cb)l->cb)(l->ud, col);
+	return l->cb.col(l->ud, col);
 }
 
 static const cJSON *locate_type_collections(const cJSON *data,
@@ -187,7 +191,7 @@ int wb_artifact_collections_list(struct wb_client *c, const char *entity,
 				 void *ud, struct wb_error *err)
 {
 	char what[512];
-	struct list_ctx l = { (void *)cb, ud, what, NULL };
+	struct list_ctx l = { .cb.col = cb, .ud = ud, .what = what };
 
 	snprintf(what, sizeof(what), "%s/%s%s%s", entity, project,
 		 type ? " type " : "", type ? type : "");
@@ -252,7 +256,8 @@ static int take_aliases(struct wb_artifact *a, const cJSON *list,
 		return -ENOMEM;
 	cJSON_ArrayForEach(item, list) {
 		const char *alias = wb_json_get_str(item, "alias");
-		const char *in = wb_json_get_str(item, "artifactCollectionName");
+		const char *in = wb_json_get_str(item,
+						 "artifactCollectionName");
 
 		if (!alias || (collection && in && strcmp(in, collection)))
 			continue;
@@ -384,7 +389,7 @@ static int version_edge(void *ud, const cJSON *edge, struct wb_error *err)
 
 	if (rc)
 		return ditem_error(err, rc, l->what);
-	return ((wb_artifact_cb)l->cb)(l->ud, a);
+	return l->cb.art(l->ud, a);
 }
 
 /* A membership node: its own versionIndex and aliases. */
@@ -392,7 +397,8 @@ static int membership_build(const cJSON *m, const cJSON *coll,
 			    struct wb_artifact **out)
 {
 	struct addressed how = {
-		.collection = coll ? coll : wb_json_get(m, "artifactCollection"),
+		.collection = coll ? coll
+				   : wb_json_get(m, "artifactCollection"),
 		.index = api_int64(m, "versionIndex"),
 		.aliases = wb_json_get(m, "aliases"),
 	};
@@ -412,7 +418,7 @@ static int membership_edge(void *ud, const cJSON *edge, struct wb_error *err)
 
 	if (rc)
 		return ditem_error(err, rc, l->what);
-	return ((wb_artifact_cb)l->cb)(l->ud, a);
+	return l->cb.art(l->ud, a);
 }
 
 static const cJSON *locate_versions(const cJSON *data, const char **missing)
@@ -436,7 +442,7 @@ static int versions_run(struct wb_client *c, const char *op,
 			wb_artifact_cb cb, void *ud, struct wb_error *err)
 {
 	char what[512];
-	struct list_ctx l = { (void *)cb, ud, what, NULL };
+	struct list_ctx l = { .cb.art = cb, .ud = ud, .what = what };
 
 	snprintf(what, sizeof(what), "%s/%s/%s", entity, project, collection);
 	return list_run(c, op, dvars("entity", entity, "project", project,
@@ -827,10 +833,11 @@ int wb_artifact_resolve_ref(struct wb_client *c,
 	slash = strchr(hex, '/');
 	rc = slash && slash[1] ? id_from_hex(hex, (size_t)(slash - hex), &id)
 			       : -EINVAL;
-	if (rc)
-		rc = wb_error_set(err, rc, 0, rc == -ENOMEM ? "out of memory"
-				  : "%s: malformed reference %.200s", e->path,
-				  e->ref);
+	if (rc == -ENOMEM)
+		rc = wb_error_set(err, rc, 0, "out of memory");
+	else if (rc)
+		rc = wb_error_set(err, rc, 0, "%s: malformed reference %.200s",
+				  e->path, e->ref);
 	else
 		rc = wb_artifact_get_by_id(c, id, ta, err);
 	if (!rc)

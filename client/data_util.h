@@ -171,10 +171,9 @@ static inline int dpage_all(struct wb_client *c, const struct dpage *p,
 					     &cursor);
 			if (rc)
 				rc = wb_error_set(err, rc, 0, "%s (%s): %s",
-						  p->what, p->op,
-						  rc == -ENOMEM ? "out of memory"
-						  : "next page without a new "
-						  "cursor");
+					p->what, p->op, rc == -ENOMEM
+					? "out of memory"
+					: "next page without a new cursor");
 		}
 		cJSON_Delete(data);
 	} while (!rc && cursor);

@@ -89,16 +89,16 @@ static int join_errors(const cJSON *errors, char *out, size_t cap,
 
 /* What a non-2xx body says: errors[].message, {"error": "..."} or
  * {"error": {"message": ...}}, else the start of the raw body. */
-static void body_message(const char *body, size_t len, char *out, size_t cap,
-			 int *validation)
+static void body_message(const char *body, size_t len, char *out, size_t cap)
 {
 	cJSON *doc = body && len ? wb_json_parse(body, len, NULL) : NULL;
 	const cJSON *errors = doc ? wb_json_get(doc, "errors") : NULL;
 	const cJSON *error = doc ? wb_json_get(doc, "error") : NULL;
+	int validation; /* unused here: for non-2xx the status decides */
 
 	out[0] = '\0';
 	if (cJSON_IsArray(errors) && cJSON_GetArraySize(errors) > 0) {
-		join_errors(errors, out, cap, validation);
+		join_errors(errors, out, cap, &validation);
 	} else if (cJSON_IsString(error)) {
 		snprintf(out, cap, "%s", error->valuestring);
 	} else if (wb_json_get_str(error, "message")) {
@@ -148,12 +148,11 @@ static int http_failure(const struct wb_http_resp *resp, int rc,
 			struct wb_error *err)
 {
 	char detail[WB_ERRMSG_MAX];
-	int validation = 0;
 
-	body_message(resp->body, resp->body_len, detail, sizeof(detail),
-		     &validation);
-	/* 400 is how servers answer a document they cannot parse/validate. */
-	if (resp->status == 400 || validation)
+	body_message(resp->body, resp->body_len, detail, sizeof(detail));
+	/* 400/422 is how servers answer a document they cannot parse or
+	 * validate: the request can never succeed as written. */
+	if (resp->status == 400 || resp->status == 422)
 		rc = -EINVAL;
 	if (!herr->msg[0])
 		return wb_error_set(err, rc, (int)resp->status,

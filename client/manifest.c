@@ -347,11 +347,6 @@ static int grow_write(void *ud, const void *data, size_t len)
 	return 0;
 }
 
-static void grow_restart(void *ud)
-{
-	((struct grow_buf *)ud)->len = 0;
-}
-
 int wb_manifest_fetch(struct wb_client *c, const char *artifact_id,
 		      struct wb_manifest **out, struct wb_error *err)
 {
@@ -361,7 +356,7 @@ int wb_manifest_fetch(struct wb_client *c, const char *artifact_id,
 		.label = "wandb_manifest.json",
 	};
 	struct grow_buf buf = { 0 };
-	struct wb_http_sink sink = { grow_write, grow_restart, &buf };
+	struct wb_http_sink sink = { grow_write, NULL, &buf };
 	int rc;
 
 	*out = NULL;

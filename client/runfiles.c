@@ -15,24 +15,45 @@
 /* "bytes=start-" cannot be expressed in wb_http_req (end -1 = no range);
  * an end past any real size is clamped by storage (RFC 9110 §14.1.2). */
 #define OPEN_RANGE_END ((int64_t)1 << 62)
+/* Resumptions of one download after cuts mid-body; each must have made
+ * progress, so this only bounds a storage that keeps cutting. */
+#define MAX_RESUMES 64
 
 /* ---- downloads -------------------------------------------------------- */
+
+/* Counts what reaches the destination sink, so a transfer cut mid-body
+ * can resume from the first missing byte. The transport gets no restart
+ * function: a cut transfer fails at once, and we resume with a Range. */
+struct count_sink {
+	const struct wb_http_sink *inner;
+	int64_t n;
+};
+
+static int count_write(void *ud, const void *data, size_t len)
+{
+	struct count_sink *cs = ud;
+	int rc = cs->inner->write(cs->inner->ud, data, len);
+
+	if (!rc)
+		cs->n += (int64_t)len;
+	return rc;
+}
 
 /* One GET of url; rc as wb_http_perform, *status the final status. The
  * transport checks Content-Range, emulates a range over a 200 that ignored
  * it, and never passes error bodies to the sink. */
 static int fetch_once(struct wb_client *c, const char *url, const char *label,
-		      int64_t start, int64_t end,
-		      const struct wb_http_sink *sink, long *status,
-		      struct wb_error *err)
+		      int64_t start, int64_t end, struct count_sink *cs,
+		      long *status, struct wb_error *err)
 {
+	struct wb_http_sink sink = { count_write, NULL, cs };
 	struct wb_http_req req = {
 		.method = "GET",
 		.url = url,
 		.range_start = start,
 		.range_end = end,
 		.follow_redirects = 1,
-		.sink = sink,
+		.sink = &sink,
 		.label = label,
 	};
 	struct wb_http_resp resp = { 0 };
@@ -49,16 +70,16 @@ int wb_download_stream(struct wb_client *c, const struct wb_download_src *src,
 		       const struct wb_http_sink *sink, struct wb_error *err)
 {
 	const char *label = src->label ? src->label : "download";
-	char *fresh = NULL;
+	struct count_sink cs = { sink, 0 };
+	int refreshed = 0, resumes = 0, rc;
 	const char *url = src->url;
-	int refreshed = 0, rc;
+	char *fresh = NULL;
+	int64_t done = 0;
 	long status = 0;
 
 	if (start < 0 || (end >= 0 && end < start))
 		return wb_error_set(err, -EINVAL, 0, "%s: bad byte range",
 				    label);
-	if (end < 0)
-		end = start > 0 ? OPEN_RANGE_END : -1; /* -1: no Range at all */
 	if (!url) {
 		if (!src->refresh)
 			return wb_error_set(err, -EINVAL, 0,
@@ -69,13 +90,30 @@ int wb_download_stream(struct wb_client *c, const struct wb_download_src *src,
 		url = fresh;
 	}
 	for (;;) {
-		rc = fetch_once(c, url, label, start, end, sink, &status, err);
+		int64_t from = start + done;
+
+		cs.n = 0;
+		/* end -1 with nothing to skip: a plain GET without Range. */
+		rc = fetch_once(c, url, label, from, end >= 0 ? end : from > 0
+				? OPEN_RANGE_END : -1, &cs, &status, err);
+		done += cs.n;
 		if (rc && status == 416) {
 			/* The range starts at or past the end of the file. */
 			wb_error_clear(err);
 			rc = 0;
 		}
-		if (!rc || (status != 401 && status != 403) || refreshed ||
+		if (!rc)
+			break;
+		if (cs.n > 0 && rc != -ECANCELED && resumes < MAX_RESUMES) {
+			/* Cut mid-body after some progress: continue from the
+			 * first missing byte rather than start again. */
+			resumes++;
+			wb_log(WB_LOG_INFO, "%s: resuming at byte %lld after: "
+			       "%s", label, (long long)(start + done),
+			       err ? err->msg : "");
+			continue;
+		}
+		if ((status != 401 && status != 403) || refreshed ||
 		    !src->refresh)
 			break;
 		/* An expired pre-signed URL: one fresh URL, one more try. */
@@ -112,17 +150,12 @@ static int buf_write(void *ud, const void *data, size_t len)
 	return 0;
 }
 
-static void buf_restart(void *ud)
-{
-	((struct buf_sink *)ud)->got = 0;
-}
-
 int wb_download_read(struct wb_client *c, const struct wb_download_src *src,
 		     int64_t off, void *buf, size_t len, size_t *got,
 		     struct wb_error *err)
 {
 	struct buf_sink b = { buf, len, 0, 0 };
-	struct wb_http_sink sink = { buf_write, buf_restart, &b };
+	struct wb_http_sink sink = { buf_write, NULL, &b };
 	int rc;
 
 	*got = 0;
@@ -275,27 +308,35 @@ static char *like_exact(const char *name)
 	return out;
 }
 
-int wb_run_file_get(struct wb_client *c, const char *entity,
-		    const char *project, const char *run, const char *name,
-		    struct wb_run_file **out, struct wb_error *err)
+int wb_run_file_lookup(struct wb_client *c, const char *entity,
+		       const char *project, const char *run, const char *name,
+		       struct wb_run_file **out, struct wb_error *err)
 {
 	struct list_ctx l = { .exact = name };
 	char *pattern = like_exact(name);
 	int rc;
 
-	if (out)
-		*out = NULL;
+	*out = NULL;
 	if (!pattern)
 		return wb_error_set(err, -ENOMEM, 0, "out of memory");
 	rc = files_query(c, entity, project, run, pattern, 0, &l, err);
 	free(pattern);
-	if (!rc && !l.found)
+	if (rc)
+		wb_run_file_free(l.found);
+	else
+		*out = l.found;
+	return rc;
+}
+
+int wb_run_file_get(struct wb_client *c, const char *entity,
+		    const char *project, const char *run, const char *name,
+		    struct wb_run_file **out, struct wb_error *err)
+{
+	int rc = wb_run_file_lookup(c, entity, project, run, name, out, err);
+
+	if (!rc && !*out)
 		rc = wb_error_set(err, -ENOENT, 0, "%s/%s/%s: no file %s",
 				  entity, project, run, name);
-	if (!rc && out)
-		*out = l.found;
-	else
-		wb_run_file_free(l.found);
 	return rc;
 }
 

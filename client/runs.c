@@ -13,10 +13,13 @@
 
 #define RUNS_PER_PAGE_LIGHT 1000
 #define RUNS_PER_PAGE_HEAVY 50
-/* Runs per request in wb_runs_fetch(). Heavy fields can be large, so a
- * batch stays small enough that one response is quick to produce and
- * parse; several batches are in flight at once. */
-#define FETCH_BATCH_HEAVY 25
+/* Runs per request in wb_runs_fetch(), sent in parallel. With heavy
+ * fields this is the SDK's default runs page (per_page=50); larger
+ * batches make one response slow to produce on big configs. Measured on the
+ * test server with 100 ms latency, 400 runs with all heavy fields: batches
+ * of 10 / 25 / 50 / 100 took 0.90 / 0.56 / 0.38 / 0.36 s, and spreading the
+ * names evenly over the parallel slots gained nothing over 50. */
+#define FETCH_BATCH_HEAVY 50
 #define FETCH_BATCH_LIGHT 200
 #define DEFAULT_ORDER "+created_at" /* oldest first: stable while runs are added */
 

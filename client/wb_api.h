@@ -26,8 +26,10 @@ struct wb_viewer {
 	char *email;      /* may be NULL */
 	char **teams;     /* team entity names */
 	size_t n_teams;
-	char **orgs;      /* organization display names */
-	char **org_entities; /* org entity names, parallel to orgs */
+	char **orgs;      /* organization display names (none when the server
+			     predates Organization.orgEntity) */
+	char **org_entities; /* org entity names, parallel to orgs; an entry
+				is NULL when the server sent none */
 	size_t n_orgs;
 };
 

@@ -8,6 +8,9 @@
  * URL is on the API host, and follows the redirect to storage without it).
  * A 401/403 means an expired pre-signed URL (§1.8, §12.7): the caller's
  * refresh function is asked for a fresh URL and the read is retried once.
+ * A transfer cut mid-body (reset, truncation, 5xx on retry) continues with
+ * a Range request from the first missing byte, so the sink only ever sees
+ * each byte once, in order: its restart function is never used.
  * Implemented in runfiles.c.
  */
 #ifndef WB_DOWNLOAD_H

@@ -19,7 +19,7 @@ struct wb_run_file {
 	char *md5;         /* base64 MD5, or NULL */
 	char *mimetype;    /* or NULL */
 	char *updated_at;  /* ISO-8601 as sent, or NULL */
-	char *url;         /* File.url: API URL, needs auth, redirects; or NULL */
+	char *url;         /* File.url: API URL (auth, redirects); or NULL */
 	char *direct_url;  /* File.directUrl: pre-signed, no auth; or NULL */
 };
 
@@ -31,11 +31,17 @@ int wb_run_files_list(struct wb_client *c, const char *entity,
 		      wb_run_file_cb cb, void *ud, struct wb_error *err);
 
 /* The file named exactly `name` (LIKE metacharacters escaped, so nothing
- * else matches), with fresh URLs. -ENOENT when the run has no such file;
- * out may be NULL for a pure existence check. */
+ * else matches; placeholders never uploaded do not count), with fresh URLs.
+ * -ENOENT when the project, the run or the file is absent. */
 int wb_run_file_get(struct wb_client *c, const char *entity,
 		    const char *project, const char *run, const char *name,
 		    struct wb_run_file **out, struct wb_error *err);
+
+/* The same check, telling an absent file (0 with *out = NULL) from an
+ * absent project or run (-ENOENT). */
+int wb_run_file_lookup(struct wb_client *c, const char *entity,
+		       const char *project, const char *run, const char *name,
+		       struct wb_run_file **out, struct wb_error *err);
 void wb_run_file_free(struct wb_run_file *f);
 
 /* Which URL reads use: the pre-signed directUrl (default, no auth on the

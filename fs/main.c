@@ -403,13 +403,16 @@ static int run_session(struct wfs *fs, struct fuse_args *args,
 			goto out_unmount;
 		fuse_loop_cfg_set_clone_fd(loop, fo.clone_fd);
 		fuse_loop_cfg_set_max_threads(loop, fo.max_threads);
-		fuse_loop_cfg_set_idle_threads(loop, fo.max_idle_threads);
+		if (fo.max_idle_threads != UINT_MAX) /* UINT_MAX = not given */
+			fuse_loop_cfg_set_idle_threads(loop,
+						       fo.max_idle_threads);
 		rc = fuse_session_loop_mt(se, loop);
 		fuse_loop_cfg_destroy(loop);
 	}
 	/* 0 after fusermount3 -u; a signal number after SIGINT/SIGTERM:
 	 * both are a clean stop. */
 	rc = rc < 0 ? 1 : 0;
+	wfs_ops_release_all(fs);
 out_unmount:
 	fuse_session_unmount(se);
 out_signals:
@@ -481,6 +484,7 @@ int main(int argc, char *argv[])
 	if (check_key(&settings, &fs.opt, &viewer))
 		goto out_log;
 
+	pthread_mutex_init(&fs.handles_mu, NULL);
 	fs.mount_time = time(NULL);
 	fs.uid = getuid();
 	fs.gid = getgid();
@@ -497,6 +501,7 @@ out_fs:
 	wfs_nodes_free(fs.nodes);
 	wfs_fetch_free(fs.fetch);
 	wfs_cache_free(fs.cache);
+	pthread_mutex_destroy(&fs.handles_mu);
 	wb_viewer_free(viewer);
 out_log:
 	wfs_log_stop();

@@ -129,36 +129,79 @@ static void op_getattr(fuse_req_t req, fuse_ino_t ino,
 	fuse_reply_attr(req, &st, timeout);
 }
 
-/* ---- directories ------------------------------------------------------------ */
+/* ---- open handles ------------------------------------------------------------ */
 
-/* An open directory: a snapshot of its entries, so offsets stay valid. */
-struct dir_handle {
+/* An open directory (a snapshot of its entries, so offsets stay valid) or
+ * an open file (the content it was opened with). */
+struct wfs_handle {
+	struct wfs_handle *prev, *next;  /* fs->handles, under handles_mu */
 	struct wfs_dirents ents;
+	struct wfs_blob *blob;
 };
+
+static struct wfs_handle *handle_new(struct wfs *fs)
+{
+	struct wfs_handle *h = calloc(1, sizeof(*h));
+
+	if (!h)
+		return NULL;
+	pthread_mutex_lock(&fs->handles_mu);
+	h->next = fs->handles;
+	if (h->next)
+		h->next->prev = h;
+	fs->handles = h;
+	pthread_mutex_unlock(&fs->handles_mu);
+	return h;
+}
+
+static void handle_free(struct wfs *fs, struct wfs_handle *h)
+{
+	pthread_mutex_lock(&fs->handles_mu);
+	if (h->prev)
+		h->prev->next = h->next;
+	else
+		fs->handles = h->next;
+	if (h->next)
+		h->next->prev = h->prev;
+	pthread_mutex_unlock(&fs->handles_mu);
+	wfs_dirents_free(&h->ents);
+	wfs_obj_unref(h->blob ? &h->blob->obj : NULL);
+	free(h);
+}
+
+void wfs_ops_release_all(struct wfs *fs)
+{
+	while (fs->handles)
+		handle_free(fs, fs->handles);
+}
+
+static struct wfs_handle *HANDLE(struct fuse_file_info *fi)
+{
+	return (struct wfs_handle *)(uintptr_t)fi->fh;
+}
+
+/* ---- directories ------------------------------------------------------------ */
 
 static void op_opendir(fuse_req_t req, fuse_ino_t ino,
 		       struct fuse_file_info *fi)
 {
 	struct wfs_node *dir = NODE(req, ino);
-	struct dir_handle *h;
+	struct wfs_handle *h;
 	int rc;
 
 	if (!dir->type->is_dir)
 		return (void)fuse_reply_err(req, ENOTDIR);
-	h = calloc(1, sizeof(*h));
+	h = handle_new(FS(req));
 	if (!h)
 		return (void)fuse_reply_err(req, ENOMEM);
 	rc = dir->type->list(FS(req), dir, &h->ents);
 	if (rc) {
-		wfs_dirents_free(&h->ents);
-		free(h);
+		handle_free(FS(req), h);
 		return (void)fuse_reply_err(req, -rc);
 	}
 	fi->fh = (uintptr_t)h;
-	if (fuse_reply_open(req, fi)) {
-		wfs_dirents_free(&h->ents);
-		free(h);
-	}
+	if (fuse_reply_open(req, fi))
+		handle_free(FS(req), h);
 }
 
 /* Offsets: 0 ".", 1 "..", 2 + i the i-th entry; each entry's offset is
@@ -168,7 +211,7 @@ static void readdir_common(fuse_req_t req, fuse_ino_t ino, size_t size,
 {
 	struct wfs *fs = FS(req);
 	struct wfs_node *dir = NODE(req, ino);
-	struct dir_handle *h = (struct dir_handle *)(uintptr_t)fi->fh;
+	struct wfs_handle *h = HANDLE(fi);
 	size_t total = h->ents.n + 2, pos = 0;
 	char *buf = malloc(size);
 
@@ -244,11 +287,8 @@ static void op_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size,
 static void op_releasedir(fuse_req_t req, fuse_ino_t ino,
 			  struct fuse_file_info *fi)
 {
-	struct dir_handle *h = (struct dir_handle *)(uintptr_t)fi->fh;
-
 	(void)ino;
-	wfs_dirents_free(&h->ents);
-	free(h);
+	handle_free(FS(req), HANDLE(fi));
 	fuse_reply_err(req, 0);
 }
 
@@ -258,28 +298,33 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct wfs *fs = FS(req);
 	struct wfs_node *node = NODE(req, ino);
-	struct wfs_blob *blob;
+	struct wfs_handle *h;
 	int keep, direct, rc;
 
 	if ((fi->flags & O_ACCMODE) != O_RDONLY || (fi->flags & O_TRUNC))
 		return (void)fuse_reply_err(req, EROFS);
 	if (node->type->is_dir)
 		return (void)fuse_reply_err(req, EISDIR);
-	rc = wfs_node_open(fs, fs->nodes, node, &blob, &keep, &direct);
-	if (rc)
+	h = handle_new(fs);
+	if (!h)
+		return (void)fuse_reply_err(req, ENOMEM);
+	rc = wfs_node_open(fs, fs->nodes, node, &h->blob, &keep, &direct);
+	if (rc) {
+		handle_free(fs, h);
 		return (void)fuse_reply_err(req, -rc);
-	fi->fh = (uintptr_t)blob;
+	}
+	fi->fh = (uintptr_t)h;
 	fi->keep_cache = keep;
 	fi->direct_io = direct;
 	fi->noflush = 1;
 	if (fuse_reply_open(req, fi))
-		wfs_obj_unref(&blob->obj);
+		handle_free(fs, h);
 }
 
 static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		    struct fuse_file_info *fi)
 {
-	const struct wfs_blob *blob = (const struct wfs_blob *)(uintptr_t)fi->fh;
+	const struct wfs_blob *blob = HANDLE(fi)->blob;
 
 	(void)ino;
 	if (off < 0 || (size_t)off >= blob->len)
@@ -292,10 +337,8 @@ static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 static void op_release(fuse_req_t req, fuse_ino_t ino,
 		       struct fuse_file_info *fi)
 {
-	struct wfs_blob *blob = (struct wfs_blob *)(uintptr_t)fi->fh;
-
 	(void)ino;
-	wfs_obj_unref(&blob->obj);
+	handle_free(FS(req), HANDLE(fi));
 	fuse_reply_err(req, 0);
 }
 

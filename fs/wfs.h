@@ -29,6 +29,7 @@ struct wfs_options {
 
 struct wfs_fetch; /* wfs_fetch.h */
 struct wfs_nodes; /* wfs_node.h */
+struct wfs_handle; /* ops.c: an open file or directory */
 
 struct wfs {
 	struct wfs_options opt;
@@ -36,6 +37,10 @@ struct wfs {
 	struct wfs_cache *cache;
 	struct wfs_fetch *fetch;
 	struct wfs_nodes *nodes;
+	/* Open handles, so those the kernel never released (a release still
+	 * queued at unmount) are freed at exit. */
+	pthread_mutex_t handles_mu;
+	struct wfs_handle *handles;
 	time_t mount_time;
 	uid_t uid;
 	gid_t gid;

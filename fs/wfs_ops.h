@@ -7,4 +7,9 @@
 
 extern const struct fuse_lowlevel_ops wfs_ops;
 
+struct wfs;
+
+/* After the session loop: free the handles the kernel never released. */
+void wfs_ops_release_all(struct wfs *fs);
+
 #endif

@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "cli.h"
 #include "wb_artifacts.h"
@@ -182,44 +181,30 @@ static int per_page_only(int argc, char **argv, int *per_page)
 	return 0;
 }
 
-/* Raw bytes to stdout or a file. */
+/* Raw bytes to stdout or a file (downloads resume, never restart: the
+ * sink sees each byte once). */
 struct out_file {
 	FILE *f;
-	int broken; /* a restart could not rewind: refuse further bytes */
 };
 
 static int out_write(void *ud, const void *data, size_t len)
 {
 	struct out_file *o = ud;
 
-	if (o->broken || fwrite(data, 1, len, o->f) != len)
-		return -EIO;
-	return 0;
-}
-
-/* A retry after a partial body starts the file again. */
-static void out_restart(void *ud)
-{
-	struct out_file *o = ud;
-
-	if (fflush(o->f) || fseeko(o->f, 0, SEEK_SET) ||
-	    ftruncate(fileno(o->f), 0))
-		o->broken = 1;
+	return fwrite(data, 1, len, o->f) == len ? 0 : -EIO;
 }
 
 static int out_open(struct wb_cli *cli, const char *path, struct out_file *o,
 		    struct wb_http_sink *sink)
 {
-	o->broken = 0;
-	o->f = path ? fopen(path, "w+b") : stdout;
+	o->f = path ? fopen(path, "wb") : stdout;
 	if (!o->f) {
 		wb_error_set(&cli->err, -errno, 0, "cannot create %s: %s",
 			     path, strerror(errno));
 		return WB_CLI_ERROR;
 	}
 	sink->write = out_write;
-	/* stdout may be a pipe: it cannot rewind, so no restart there. */
-	sink->restart = path ? out_restart : NULL;
+	sink->restart = NULL;
 	sink->ud = o;
 	return WB_CLI_OK;
 }
@@ -281,15 +266,16 @@ static int cmd_file_exists(struct wb_cli *cli, int argc, char **argv)
 {
 	struct wb_run_file *f = NULL;
 	char *path[3];
-	cJSON *file = NULL;
+	cJSON *file;
 	struct jb b;
 	int rc;
 
 	if (argc != 3 || wb_cli_split_path(argv[1], path, 3))
 		return WB_CLI_USAGE;
-	rc = wb_run_file_get(cli->client, path[0], path[1], path[2], argv[2],
-			     &f, &cli->err);
-	if (rc && rc != -ENOENT)
+	/* An absent file is "exists": false; an absent run an error. */
+	rc = wb_run_file_lookup(cli->client, path[0], path[1], path[2],
+				argv[2], &f, &cli->err);
+	if (rc)
 		return wb_cli_result(cli, rc, &cli->err);
 	b = jb_new();
 	jb_str(&b, "name", argv[2]);

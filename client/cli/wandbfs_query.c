@@ -653,13 +653,18 @@ static const struct wb_cli_cmd core_cmds[] = {
 
 /* ---- main ------------------------------------------------------------- */
 
+#define N_TABLES 2
+static const struct wb_cli_cmd *const cmd_tables[N_TABLES] = {
+	core_cmds, wb_cli_data_cmds,
+};
+
+/* One screen: the options, then the command names wrapped (their
+ * arguments are in `COMMAND --help`). */
 static void usage(FILE *f)
 {
-	const struct wb_cli_cmd *tables[] = { core_cmds, wb_cli_data_cmds };
-
 	fprintf(f, "usage: " PROG " [OPTIONS] COMMAND [ARGS]\n"
-		"Query the W&B API; prints JSON. Key from WANDB_API_KEY or "
-		"netrc only.\n"
+		"Query the W&B API and print JSON. The API key comes from "
+		"WANDB_API_KEY or netrc.\n"
 		"options (before COMMAND):\n"
 		"  --base-url URL     API server (else WANDB_BASE_URL, "
 		"settings, api.wandb.ai)\n"
@@ -668,27 +673,38 @@ static void usage(FILE *f)
 		"  --stats            HTTP statistics on stderr at exit\n"
 		"  -v, --verbose      debug log on stderr\n"
 		"  -h, --help         this text\n"
-		"commands (H = comma list of config,summary,system,"
-		"historykeys,all):\n");
-	for (size_t t = 0; t < sizeof(tables) / sizeof(tables[0]); t++)
-		for (const struct wb_cli_cmd *c = tables[t]; c->name; c++) {
-			int n = fprintf(f, "  %s %s", c->name, c->synopsis);
+		"commands (COMMAND --help shows its arguments):\n");
+	for (size_t t = 0; t < N_TABLES; t++) {
+		int col = 0;
 
-			/* help text in a column when it fits, else below */
-			if (n > 34)
-				fprintf(f, "\n%36s%s\n", "", c->help);
-			else
-				fprintf(f, "%*s%s\n", 36 - n, "", c->help);
+		for (const struct wb_cli_cmd *c = cmd_tables[t]; c->name; c++) {
+			int n = (int)strlen(c->name);
+
+			if (col && col + 1 + n > 78) {
+				fputc('\n', f);
+				col = 0;
+			}
+			col += fprintf(f, "%s%s", col ? " " : "  ", c->name);
 		}
+		if (col)
+			fputc('\n', f);
+	}
 	fprintf(f, "exit status: 0 ok, 1 error, 2 usage\n");
+}
+
+static void cmd_usage(FILE *f, const struct wb_cli_cmd *cmd)
+{
+	fprintf(f, "usage: " PROG " [OPTIONS] %s %s\n  %s\n", cmd->name,
+		cmd->synopsis, cmd->help);
+	if (strstr(cmd->synopsis, "--heavy"))
+		fprintf(f, "  H: comma list of config, summary, system, "
+			"historykeys, all\n");
 }
 
 static const struct wb_cli_cmd *find_cmd(const char *name)
 {
-	const struct wb_cli_cmd *tables[] = { core_cmds, wb_cli_data_cmds };
-
-	for (size_t t = 0; t < sizeof(tables) / sizeof(tables[0]); t++)
-		for (const struct wb_cli_cmd *c = tables[t]; c->name; c++)
+	for (size_t t = 0; t < N_TABLES; t++)
+		for (const struct wb_cli_cmd *c = cmd_tables[t]; c->name; c++)
 			if (strcmp(c->name, name) == 0)
 				return c;
 	return NULL;
@@ -789,6 +805,12 @@ int main(int argc, char **argv)
 		return WB_CLI_USAGE;
 	}
 
+	for (int i = optind + 1; i < argc && strcmp(argv[i], "--"); i++)
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+			cmd_usage(stdout, cmd);
+			return WB_CLI_OK;
+		}
+
 	rc = wb_settings_resolve(base_url, NULL, &settings, &cli.err);
 	if (rc)
 		return report(&cli.err);
@@ -816,8 +838,7 @@ int main(int argc, char **argv)
 		rc = cmd->run(&cli, cargc, cargv);
 	}
 	if (rc == WB_CLI_USAGE)
-		fprintf(stderr, "usage: " PROG " [OPTIONS] %s %s\n", cmd->name,
-			cmd->synopsis);
+		cmd_usage(stderr, cmd);
 	else if (rc == WB_CLI_ERROR)
 		report(&cli.err);
 	if (stats)

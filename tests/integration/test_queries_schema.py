@@ -21,6 +21,10 @@ GRAPHQL_MODULES = os.environ.get('GRAPHQL_MODULE_DIR',
 # against the base schema alone. Owners add their operation names here.
 CORE_BASE_ONLY = [
     'Viewer', 'Entity', 'Projects', 'Project', 'Runs', 'Run',
+    'RunFiles', 'RunHistoryKeys', 'RunHistoryWindow', 'RunSampledHistory', 'RunEvents',
+    'RunLogTail', 'ProjectArtifactTypes', 'ArtifactTypeCollections',
+    'ProjectArtifactCollections', 'CollectionArtifacts', 'CollectionMemberships',
+    'CollectionMembershipByAlias', 'ArtifactByID', 'FetchArtifactManifest', 'ArtifactFileUrls',
 ]
 
 

@@ -56,29 +56,25 @@ const TTL_DISABLED = -2;
 // ---- digests and ids --------------------------------------------------------------------------
 
 export const b64ToHex = (b64) => Buffer.from(b64, 'base64').toString('hex');
-export const hexToB64 = (hex) => Buffer.from(hex, 'hex').toString('base64');
+const hexToB64 = (hex) => Buffer.from(hex, 'hex').toString('base64');
 
 // The artifact digest: hex MD5 of the header plus "<path>:<entry digest>\n" for each entry by path.
 export function manifestDigest(contents) {
 	const h = crypto.createHash('md5').update(MANIFEST_HEADER);
-	for (const p of Object.keys(contents).sort(comparePaths))
+	for (const p of sortPaths(Object.keys(contents)))
 		h.update(`${p}:${contents[p].digest}\n`);
 	return h.digest('hex');
 }
 
-// Paths sort by code point (Python's sorted() on str), not by UTF-16 unit.
-export function comparePaths(a, b) {
-	const x = Buffer.from(a, 'utf8');
-	const y = Buffer.from(b, 'utf8');
-	return Buffer.compare(x, y);
+// Paths sorted by code point (Python's sorted() on str), which is UTF-8 byte order, not UTF-16 order.
+export function sortPaths(paths) {
+	return paths.map((p) => [Buffer.from(p, 'utf8'), p]).sort((a, b) => Buffer.compare(a[0], b[0])).map((x) => x[1]);
 }
 
 // "wandb-artifact://<hex of the decoded artifact id>/<path>"
-export function artifactRefUrl(artifact, entryPath) {
+function artifactRefUrl(artifact, entryPath) {
 	return `wandb-artifact://${Buffer.from(artifact.id, 'base64').toString('hex')}/${entryPath}`;
 }
-
-export const isRegistryName = (name) => name.startsWith(REGISTRY_PREFIX) && name.length > REGISTRY_PREFIX.length;
 
 // ---- the model --------------------------------------------------------------------------------
 
@@ -88,7 +84,6 @@ export function artifactModel(store) {
 		store.ext.artifacts = {
 			artifacts: new Map(), // id → version
 			collections: new Map(), // id → collection
-			memberships: new Map(), // id → membership
 			blobs: new Map(), // hex md5 → size
 			generated: new Map(), // "seed\0size" → hex md5
 			holders: new Map(), // hex md5 → Set of versions whose manifest stores it
@@ -177,7 +172,6 @@ function addMembership(store, coll, artifact, aliases, ms) {
 	};
 	coll.memberships.push(m);
 	artifact.memberships.push(m);
-	artifactModel(store).memberships.set(m.id, m);
 	addAliases(m, aliases);
 	moveLatest(coll);
 	coll.updatedAtMs = Math.max(coll.updatedAtMs, ms);
@@ -388,7 +382,7 @@ export async function logArtifactVersion(store, spec, {dataDir = null, nowMs = n
 	Object.assign(specs, spec.files ?? {});
 	const ctx = {label, dataDir};
 	const entries = [];
-	for (const p of Object.keys(specs).sort(comparePaths)) {
+	for (const p of sortPaths(Object.keys(specs))) {
 		if (!p || p.startsWith('/') || p.split('/').some((s) => s === '' || s === '.' || s === '..'))
 			throw new Error(`artifact ${label}: bad entry path ${JSON.stringify(p)}`);
 		entries.push(await buildEntry(store, ctx, p, specs[p]));
@@ -465,10 +459,25 @@ export function linkArtifact(store, artifact, project, collectionName, {aliases 
 
 // ---- loading ----------------------------------------------------------------------------------
 
-function versionSpecs(entry, i) {
-	if (!entry || typeof entry !== 'object') throw new Error(`artifacts[${i}] must be an object`);
+const VERSION_KEYS = ['files', 'manifest', 'aliases', 'metadata', 'description', 'tags', 'layout', 'region',
+	'createdAt', 'ttlDurationSeconds', 'historyStep', 'state', 'run', 'usedBy'];
+const ENTRY_KEYS = ['entity', 'project', 'type', 'name', 'description', 'tags', 'versions'];
+const REGISTRY_KEYS = ['organization', 'name', 'description', 'access', 'allowAllArtifactTypes', 'entity', 'project',
+	'collections'];
+const PORTFOLIO_KEYS = ['name', 'type', 'description', 'tags', 'links'];
+const LINK_KEYS = ['entity', 'project', 'artifact', 'aliases'];
+
+// A typo in a key must not silently drop a setting.
+function checkKeys(obj, allowed, what) {
+	if (!obj || typeof obj !== 'object' || Array.isArray(obj)) throw new Error(`${what} must be an object`);
+	for (const k of Object.keys(obj)) if (!allowed.includes(k)) throw new Error(`${what}: unknown key "${k}"`);
+}
+
+function versionSpecs(entry, what) {
+	checkKeys(entry, ENTRY_KEYS, what);
 	if (!Array.isArray(entry.versions) || entry.versions.length === 0)
-		throw new Error(`artifacts[${i}] (${entry.name}): "versions" must be a non-empty list`);
+		throw new Error(`${what} (${entry.name}): "versions" must be a non-empty list`);
+	entry.versions.forEach((v, j) => checkKeys(v, VERSION_KEYS, `${what}.versions[${j}]`));
 	return entry.versions.map((v) => ({
 		...v, entity: entry.entity, project: entry.project, type: entry.type, name: entry.name,
 		collectionDescription: entry.description, collectionTags: entry.tags,
@@ -477,6 +486,7 @@ function versionSpecs(entry, i) {
 
 function loadRegistry(store, reg, i) {
 	const what = `registries[${i}]`;
+	checkKeys(reg, REGISTRY_KEYS, what);
 	let project;
 	if (reg.organization !== undefined) {
 		const org = store.organizations.get(reg.organization);
@@ -495,12 +505,14 @@ function loadRegistry(store, reg, i) {
 	}
 	for (const [j, c] of (reg.collections ?? []).entries()) {
 		const cw = `${what}.collections[${j}]`;
+		checkKeys(c, PORTFOLIO_KEYS, cw);
 		if (typeof c.type !== 'string' || !c.type) throw new Error(`${cw}: "type" is required`);
 		// An empty portfolio still exists (and has its type).
 		ensureCollection(store, project, c.name, c.type, 'PORTFOLIO', store.projectCreatedAtMs(project),
 			{description: c.description, tags: c.tags});
 		for (const [k, l] of (c.links ?? []).entries()) {
 			const lw = `${cw}.links[${k}]`;
+			checkKeys(l, LINK_KEYS, lw);
 			const mem = membershipByName(store.project(l.entity, l.project), l.artifact ?? '');
 			if (!mem) throw new Error(`${lw}: no artifact ${l.entity}/${l.project}/${l.artifact}`);
 			linkArtifact(store, mem.artifact, project, c.name, {aliases: stringList(l.aliases, `${lw}: aliases`)});
@@ -516,11 +528,12 @@ export async function loadArtifacts(store, config = {}, {dataDir = null, seed = 
 	artifactModel(store);
 	installStoreHooks(store, dataDir);
 	for (const [i, entry] of (config.artifacts ?? []).entries()) {
-		for (const v of versionSpecs(entry, i)) await logArtifactVersion(store, v, {dataDir});
+		for (const v of versionSpecs(entry, `artifacts[${i}]`)) await logArtifactVersion(store, v, {dataDir});
 	}
 	for (const [i, g] of (config.generate ?? []).entries()) {
 		if (g?.kind !== 'artifact') continue;
-		for (const v of versionSpecs(expandGeneratedArtifact({seed, ...g}), i)) await logArtifactVersion(store, v, {dataDir});
+		const what = `generate[${i}]`;
+		for (const v of versionSpecs(expandGeneratedArtifact({seed, ...g}, what), what)) await logArtifactVersion(store, v, {dataDir});
 	}
 	for (const [i, reg] of (config.registries ?? []).entries()) loadRegistry(store, reg, i);
 }
@@ -566,16 +579,24 @@ function resolveArtifactBlob(store, user, hex, where = {}) {
 }
 
 // Admin body for log: {entity, project, type, name, <version keys>} ("file" and "manifest" specs,
-// which read server-side paths, are refused); for link: {entity, project, artifact:
+// which read server-side paths, are refused); the user must belong to the entity written to (or be
+// the superuser), as for /_admin/update-run. For link: {entity, project, artifact:
 // "<collection>:<alias>", target: {entity, project, collection} | {organization, registry,
 // collection}, aliases}. Both resolve to {ok: true, ...} or {error: "message"}.
 function installStoreHooks(store, dataDir) {
+	const canWrite = (user, entity) => Boolean(user && (user.superuser || store.isMember(user, entity)));
 	store.resolveArtifactBlob = (user, hex, where) => resolveArtifactBlob(store, user, hex, where);
 	store.logArtifact = async (user, body) => {
 		if (!body || typeof body !== 'object') return {error: 'the body must be an object'};
 		const p = store.project(body.entity, body.project);
 		if (p ? !store.canSeeProject(user, p) : !store.canSeeEntity(user, store.entities.get(body.entity)))
 			return {error: `project ${body.entity}/${body.project} not found`};
+		if (!canWrite(user, body.entity)) return {error: `${body.entity} is read-only for ${user.username}`};
+		try {
+			checkKeys(body, ['entity', 'project', 'type', 'name', ...VERSION_KEYS], 'log-artifact');
+		} catch (e) {
+			return {error: e.message};
+		}
 		if (body.manifest !== undefined || Object.values(body.files ?? {}).some((f) => f && f.file !== undefined))
 			return {error: '"file" and "manifest" specs are not accepted here'};
 		try {
@@ -594,6 +615,7 @@ function installStoreHooks(store, dataDir) {
 		const project = org ? store.visibleProject(user, org.orgEntity, REGISTRY_PREFIX + t.registry) :
 			store.visibleProject(user, t.entity, t.project);
 		if (!project) return {error: 'target project not found'};
+		if (!canWrite(user, project.entity)) return {error: `${project.entity} is read-only for ${user.username}`};
 		try {
 			const m = linkArtifact(store, mem.artifact, project, t.collection,
 				{aliases: stringList(body.aliases, 'aliases'), nowMs: Date.now()});

@@ -1,9 +1,9 @@
 // load.js: build the store from a data directory: server.json (users, teams, organizations, project
-// attributes, imports, generators, run overrides), the run trees found directly under the data dir,
+// attributes, imports, generators, run overrides, reports), the run trees found directly under the data dir,
 // and the artifact sections (handed to ./artifacts.js when that module exists).
 //
 // Order: users → teams → organizations → runs under <dataDir>/<entity>/<project>/ → `import`
-// entries → `generate` runs → `projects` attributes → `runs` overrides → artifacts. The
+// entries → `generate` runs → `projects` attributes → `runs` overrides → `reports` → artifacts. The
 // `--api-key` key belongs to the superuser `tester` unless a configured user owns it.
 
 import fs from 'node:fs';
@@ -12,7 +12,7 @@ import {Store, SUPERUSER} from './store.js';
 import {importTree} from './import-runs.js';
 import {generateRuns} from './generate-runs.js';
 
-const TOP_KEYS = new Set(['users', 'teams', 'organizations', 'projects', 'import', 'generate', 'runs', 'artifacts', 'registries']);
+const TOP_KEYS = new Set(['users', 'teams', 'organizations', 'projects', 'import', 'generate', 'runs', 'reports', 'artifacts', 'registries']);
 const RUN_OVERRIDE_KEYS = new Set(['entity', 'project', 'name', 'set']);
 
 function readConfig(dataDir) {
@@ -26,7 +26,7 @@ function readConfig(dataDir) {
 	}
 	if (cfg === null || typeof cfg !== 'object' || Array.isArray(cfg)) throw new Error(`${file}: must be a JSON object`);
 	for (const k of Object.keys(cfg)) if (!TOP_KEYS.has(k)) throw new Error(`${file}: unknown key "${k}"`);
-	for (const k of ['users', 'teams', 'organizations', 'projects', 'import', 'generate', 'runs', 'artifacts', 'registries']) {
+	for (const k of TOP_KEYS) {
 		if (cfg[k] !== undefined && !Array.isArray(cfg[k])) throw new Error(`${file}: "${k}" must be a list`);
 	}
 	return cfg;
@@ -90,6 +90,12 @@ export async function loadData({dataDir, storageDir, apiKey, seed = 1}) {
 		if (!run) throw new Error(`server.json: runs entry: no run ${o.entity}/${o.project}/${o.name}`);
 		const err = store.applyRunUpdate(run, o.set ?? {});
 		if (err) throw new Error(`server.json: runs entry ${o.entity}/${o.project}/${o.name}: ${err}`);
+	}
+
+	for (const r of cfg.reports ?? []) {
+		if (!r.entity || !r.project) throw new Error('server.json: a report needs entity and project');
+		const {entity, project, ...attrs} = r;
+		store.addReport(entity, project, attrs);
 	}
 
 	const wantsArtifacts = (cfg.artifacts?.length ?? 0) + (cfg.registries?.length ?? 0) +

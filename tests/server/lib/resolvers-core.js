@@ -1,5 +1,6 @@
 // resolvers-core.js: GraphQL resolvers for identity, entities, organizations, projects, runs, run
-// files, history/events/console logs, sweeps and serverInfo, over the store (lib/store.js).
+// files, history/events/console logs, sweeps, reports (views) and serverInfo, over the store
+// (lib/store.js).
 //
 // Shape: {TypeName: {field(parent, args, ctx, info)}}; ctx = {store, user, baseUrl, storageUrl(relPath),
 // apiUrl(path), pageCap}. Anything that does not exist or that ctx.user may not see resolves to null
@@ -316,6 +317,10 @@ export const resolvers = {
 			const cmp = compileOrder(args.order, (k) => SWEEP_FIELDS[k]?.get ?? null, {defaultOrder: '+created_at', tie: (s) => s.name});
 			return paginate([...p.sweeps.values()].filter(pred).sort(cmp), args, ctx, {key: (s) => s.name});
 		},
+		allViews: (p, args, ctx) => {
+			const views = (p.reports ?? []).filter((v) => (!args.viewType || v.type === args.viewType) && (!args.viewName || v.name === args.viewName));
+			return paginate(views, args, ctx);
+		},
 		tags: (p) => [...new Set(p.runs.flatMap((r) => r.tags))].sort().map((name, i) => ({name, colorIndex: i})),
 		totalUsers: () => 1,
 		totalRunTime: (p) => p.runs.reduce((n, r) => n + (r.heartbeatAtMs - r.createdAtMs) / 1000, 0),
@@ -467,6 +472,22 @@ export const resolvers = {
 		controllerRunName: () => '',
 		controller: () => null,
 		scheduler: () => null,
+	},
+
+	View: {
+		entityName: (v) => v.project.entity,
+		entity: (v, _, {store}) => store.entities.get(v.project.entity),
+		projectName: (v) => v.project.name,
+		project: (v) => v.project,
+		projectId: (v) => v.project.numericId,
+		user: (v, _, {store}) => store.userByName(v.username),
+		createdAt: (v) => formatTime(v.createdAtMs),
+		updatedAt: (v) => formatTime(v.updatedAtMs),
+		locked: () => false,
+		starCount: () => 0,
+		viewCount: () => 0,
+		uploadHeaders: () => [],
+		accessTokens: () => [],
 	},
 
 	ServerInfo: {

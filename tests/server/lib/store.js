@@ -351,6 +351,24 @@ export class Store {
 		return sweep;
 	}
 
+	// Reports (views of type "runs"). attrs: name, displayName, description, spec (object or JSON
+	// text), type ("runs"), createdAt, updatedAt, username.
+	addReport(entityName, projectName, a = {}) {
+		const p = this.ensureProject(entityName, projectName);
+		const n = this.nextNumber('view');
+		const created = normalizeTime(a.createdAt ?? this.projectCreatedAtMs(p));
+		const updated = normalizeTime(a.updatedAt ?? created?.ms);
+		if (!created || !updated) throw new Error(`report ${a.name ?? n}: bad createdAt/updatedAt`);
+		const spec = a.spec === undefined ? '{}' : typeof a.spec === 'string' ? a.spec : JSON.stringify(a.spec);
+		const view = {
+			project: p, numericId: n, id: base64(`View:${n}`), name: a.name ?? `report-${n}`, displayName: a.displayName ?? null,
+			description: a.description ?? null, spec, type: a.type ?? 'runs', createdAtMs: created.ms, updatedAtMs: updated.ms,
+			username: a.username ?? this.ownerOf(entityName).username,
+		};
+		(p.reports ??= []).push(view);
+		return view;
+	}
+
 	sweepRuns(sweep) {
 		return sweep.project.runs.filter((r) => r.sweepName === sweep.name);
 	}

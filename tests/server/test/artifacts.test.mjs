@@ -298,6 +298,11 @@ test('config mistakes are reported with the artifact and the reason', async () =
 		await assert.rejects(load(one({files: {a: {artifact: 'e/p/none:v0'}}})), /no artifact e\/p\/none:v0/);
 		await assert.rejects(load(one({files: {a: 'x'}, run: 'nope'})), /no run nope/);
 		await assert.rejects(load({registries: [{organization: 'Nope', name: 'x'}]}), /no organization "Nope"/);
+		await assert.rejects(load(one({files: {a: 'x'}, alias: ['best']})), /artifacts\[0\]\.versions\[0\]: unknown key "alias"/);
+		await assert.rejects(load({generate: [{kind: 'artifact', entity: 'e', project: 'p', type: 't', name: 'g', file: 3}]}),
+			/generate\[0\]: unknown key "file"/);
+		await assert.rejects(load({generate: [{kind: 'artifact', entity: 'e', project: 'p', type: 't', name: 'g', files: -1}]}),
+			/generate\[0\]: "files" must be an integer >= 0/);
 		await assert.rejects(load({artifacts: [
 			{entity: 'e', project: 'p', type: 't', name: 'n', versions: [{files: {a: 'x'}}]},
 			{entity: 'e', project: 'p', type: 'other', name: 'n', versions: [{files: {a: 'y'}}]}]}), /is a t sequence, not a other sequence/);
@@ -329,7 +334,8 @@ describe('live model changes (in process)', () => {
 			artifacts: [{entity: 'e', project: 'p', type: 'model', name: 'm', versions: [
 				{files: {'w': 'w0'}}, {files: {'w': 'w1'}, aliases: ['best']}]}],
 			registries: [{organization: 'Org', name: 'reg', collections: [{name: 'c', type: 'model',
-				links: [{entity: 'e', project: 'p', artifact: 'm:v1'}]}]}],
+				links: [{entity: 'e', project: 'p', artifact: 'm:v1'}]}]},
+			{entity: 'e', collections: [{name: 'mr', type: 'model', links: [{entity: 'e', project: 'p', artifact: 'm:v0'}]}]}],
 		});
 		schema = attachResolvers(loadSchema(), coreResolvers, artifactResolvers);
 	});
@@ -337,6 +343,12 @@ describe('live model changes (in process)', () => {
 
 	const LATEST = `query($p: String!, $e: String!, $n: String!) { project(entityName: $e, name: $p) {
 		artifactCollectionMembership(name: $n) { versionIndex aliases { alias } artifact { id } } } }`;
+
+	test('a legacy model registry is a portfolio in an ordinary project', async () => {
+		const d = await run(LATEST, {e: 'e', p: 'model-registry', n: 'mr:latest'});
+		assert.equal(d.project.artifactCollectionMembership.versionIndex, 0);
+		assert.equal(d.project.artifactCollectionMembership.artifact.id, membershipByName(store.project('e', 'p'), 'm:v0').artifact.id);
+	});
 
 	test('latest and named aliases move when a new version is logged', async () => {
 		let d = await run(LATEST, {e: 'e', p: 'p', n: 'm:latest'});
@@ -709,6 +721,39 @@ describe('through the server', () => {
 		const w = (await allFiles(srv, 'org-ent', 'wandb-registry-models', 'best-models', 'v0'))[0];
 		assert.equal(await statusOf(w.url, BOB), 404);
 	});
+
+	// Changes the model: keep it last in this suite.
+	test('admin endpoints: a logged version becomes latest, a link moves the registry\'s latest', async () => {
+		const admin = (route, body, key = ALICE) => rawRequest(`${srv.baseUrl}/_admin/${route}`, {method: 'POST',
+			headers: {Authorization: basic(key)}, body});
+		const before = await membership(srv, 'alice', 'p', 'm:latest');
+		let res = await admin('log-artifact', {entity: 'alice', project: 'p', type: 'model', name: 'm',
+			files: {'w.bin': {size: 1000, seed: 'w2'}}, aliases: ['best']});
+		assert.equal(res.status, 200, res.body.toString());
+		const logged = json(res);
+		assert.equal(logged.version, 'v2');
+		const now = await membership(srv, 'alice', 'p', 'm:latest');
+		assert.equal(now.versionIndex, 2);
+		assert.equal(now.artifact.id, logged.id);
+		assert.equal(now.artifact.digest, logged.digest);
+		assert.deepEqual(now.aliases.map((a) => a.alias), ['v2', 'latest', 'best']);
+		assert.deepEqual((await membership(srv, 'alice', 'p', `m:v${before.versionIndex}`)).aliases.map((a) => a.alias), ['v1']);
+		const manifest = await manifestOf(srv, logged.id);
+		assert.equal(manifestDigest(manifest.contents), logged.digest);
+		res = await admin('link-artifact', {entity: 'alice', project: 'p', artifact: 'm:v2',
+			target: {organization: 'Org Display', registry: 'models', collection: 'best-models'}, aliases: ['prod']});
+		assert.equal(res.status, 200, res.body.toString());
+		const reg = await membership(srv, 'org-ent', 'wandb-registry-models', 'best-models:prod');
+		assert.equal(reg.versionIndex, 2);
+		assert.deepEqual(reg.aliases.map((a) => a.alias), ['v2', 'latest', 'prod']);
+		// Bob may neither see nor write alice's project; server-side files are refused.
+		res = await admin('log-artifact', {entity: 'alice', project: 'p', type: 'model', name: 'm', files: {x: 'y'}}, BOB);
+		assert.equal(res.status, 400);
+		res = await admin('log-artifact', {entity: 'alice', project: 'p', type: 'model', name: 'm',
+			files: {x: {file: 'server.json'}}});
+		assert.equal(res.status, 400);
+		assert.match(json(res).errors[0].message, /not accepted/);
+	});
 });
 
 // ------------------------------------------------------------------ sample data and a big file
@@ -720,7 +765,16 @@ test('the sample data directory loads, with its registry link and V1 artifact', 
 			artifactCollectionMembership(name: "mnist-classifier:production") { versionIndex
 				artifact { artifactSequence { name project { name } } aliases(artifactCollectionName: "classifier") { alias } } } }
 			old: project(entityName: "alice", name: "legacy-flat") { artifactCollectionMembership(name: "old-layout:latest") {
-				files { edges { node { url } } } } } }`, {}, KEY);
+				files { edges { node { url } } } } }
+			demo: project(entityName: "alice", name: "mnist-demo") { run(name: "a1b2c3d4") {
+				outputArtifacts { totalCount edges { node { artifactSequence { name } versionIndex
+					createdBy { ... on Run { name } } } } }
+				inputArtifacts { edges { usedAs node { artifactSequence { name } versionIndex } } } } } }`, {}, KEY);
+		const run = d.demo.run;
+		assert.deepEqual(run.outputArtifacts.edges.map((e) => e.node),
+			[{artifactSequence: {name: 'classifier'}, versionIndex: 0, createdBy: {name: 'a1b2c3d4'}}]);
+		assert.deepEqual(run.inputArtifacts.edges.map((e) => [e.usedAs, e.node]),
+			[[[], {artifactSequence: {name: 'mnist-small'}, versionIndex: 0}]]);
 		const m = d.project.artifactCollectionMembership;
 		assert.equal(m.versionIndex, 0);
 		assert.deepEqual(m.artifact.artifactSequence, {name: 'classifier', project: {name: 'mnist-demo'}});
@@ -745,6 +799,7 @@ test('a generated 300 MB file: streamed at load, served with ranges, md5 matches
 		console.log(`# startup with a ${SIZE} byte file: ${srv.startMs} ms`);
 		// The server never held the file in memory.
 		const hwm = Number(/VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${srv.proc.pid}/status`, 'utf8'))[1]) * 1024;
+		console.log(`# server peak RSS: ${Math.round(hwm / 1e6)} MB`);
 		assert.ok(hwm < 250e6, `server peak RSS ${hwm} bytes`);
 		const d = await gql(srv, MEMBERSHIP_FILES, {entity: 'bench', project: 'big', collection: 'weights', alias: 'latest',
 			fileNames: ['big.bin']}, KEY);

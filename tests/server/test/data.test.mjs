@@ -318,6 +318,23 @@ test('sample data: runs, running state, overrides, private project, generated pr
 	assert.equal(runs[0].fileCount, fs.readdirSync(sample, {recursive: true}).filter((f) => fs.statSync(path.join(sample, f)).isFile()).length);
 });
 
+test('reports: project.allViews pages the reports of a project', async (t) => {
+	const m = await openModel(SAMPLE);
+	t.after(() => m.close());
+	const q = `query($c: String, $t: String) { project(name: "mnist-demo", entityName: "alice") { allViews(viewType: $t, first: 1, after: $c) {
+		edges { node { id name displayName description user { username } spec createdAt updatedAt entityName projectName } cursor }
+		pageInfo { endCursor hasNextPage } } } }`;
+	const views = await allPages(async (after) => (await m.q(q, {c: after, t: 'runs'}, {key: ALICE})).project.allViews);
+	assert.equal(views.length, 1);
+	const v = views[0];
+	assert.deepEqual([v.name, v.displayName, v.user.username, v.entityName, v.projectName, v.createdAt, v.updatedAt],
+		['x9y8z7w6', 'MNIST learning rates', 'alice', 'alice', 'mnist-demo', '2024-01-03T10:00:00', '2024-01-04T09:30:00']);
+	assert.equal(JSON.parse(v.spec).blocks[0].children[0].text, 'Learning rates');
+	assert.deepEqual((await m.q(q, {c: null, t: 'other'}, {key: ALICE})).project.allViews.edges, []);
+	const none = await m.q('{ project(name: "legacy-flat", entityName: "alice") { allViews(first: 5) { edges { node { id } } pageInfo { hasNextPage } } } }', {}, {key: ALICE});
+	assert.deepEqual(none.project.allViews, {edges: [], pageInfo: {hasNextPage: false}});
+});
+
 test('run files: names invent open handles, pattern only matches existing files (LIKE)', async (t) => {
 	const m = await openModel(SAMPLE);
 	t.after(() => m.close());
