@@ -23,7 +23,7 @@ int wb_client_new(const struct wb_settings *settings,
 		  const struct wb_http_opts *http, struct wb_client **out,
 		  struct wb_error *err)
 {
-	struct wb_http_opts opts = { 0 };
+	struct wb_http_opts opts = { .max_retries = -1 }; /* -1: default retries */
 	struct wb_client *c;
 	int rc;
 

@@ -154,6 +154,10 @@ static int http_failure(const struct wb_http_resp *resp, int rc,
 	 * validate: the request can never succeed as written. */
 	if (resp->status == 400 || resp->status == 422)
 		rc = -EINVAL;
+	/* A 404 from the GraphQL endpoint means a wrong base URL, not an
+	 * absent W&B object: ENOENT is reserved for confirmed absences. */
+	if (rc == -ENOENT)
+		rc = -EIO;
 	if (!herr->msg[0])
 		return wb_error_set(err, rc, (int)resp->status,
 				    "%s: request failed%s%s", op,

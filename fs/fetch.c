@@ -584,11 +584,13 @@ int wfs_fetch_runs(struct wfs *fs, const char *ent, const char *proj,
 	return cached_or_fill(fs, key, fill_runs, &id, (struct wfs_obj **)out);
 }
 
-/* One heavy batch: the run asked for plus siblings, one flight each. */
+/* One batch: the run asked for plus siblings, one flight each; with
+ * `heavy`, config and summary are fetched too. */
 struct batch {
 	struct wfs *fs;
 	const char *ent, *proj;
-	size_t n;
+	int heavy;
+	size_t n, found;
 	char **names;              /* owned copies */
 	struct flight **flights;
 	struct wfs_strmap index;   /* run name -> position + 1 */
@@ -596,27 +598,55 @@ struct batch {
 	int rc;
 };
 
-/* Whether run `name` needs its heavy fields fetched: no fresh heavy record
- * and nobody fetching it already. Called with f->mu held. */
-static int sibling_wanted(struct wfs *fs, const char *key)
+/* The in-flight key of a run fetch: "H" (heavy) or "L" (light) + the run's
+ * cache key. A heavy flight serves light needs too, never the reverse. */
+static void flight_key(char *fkey, const char *key, int heavy)
+{
+	snprintf(fkey, KEY_MAX, "%c%s", heavy ? 'H' : 'L', key);
+}
+
+/* A flight that serves this need for run `key`, or NULL; f->mu held. */
+static struct flight *run_flight(struct wfs_fetch *f, const char *key,
+				 int heavy)
+{
+	char fkey[KEY_MAX];
+	struct flight *fl;
+
+	flight_key(fkey, key, 1);
+	fl = wfs_strmap_get(&f->flights, fkey);
+	if (!fl && !heavy) {
+		flight_key(fkey, key, 0);
+		fl = wfs_strmap_get(&f->flights, fkey);
+	}
+	return fl;
+}
+
+/* Whether a sibling belongs in the batch: nobody fetching what the batch
+ * would bring, and its record missing or expired, or (for a heavy batch)
+ * light only. Called with f->mu held. */
+static int sibling_wanted(struct wfs *fs, const char *key, int heavy)
 {
 	struct wfs_run_rec *rec;
 	enum wfs_hit hit;
 	int want;
 
-	if (wfs_strmap_get(&fs->fetch->flights, key))
+	if (run_flight(fs->fetch, key, heavy))
 		return 0;
 	hit = wfs_cache_get(fs->cache, key, 0, (struct wfs_obj **)&rec);
-	want = hit == WFS_MISS || (hit == WFS_FRESH && !rec->heavy);
+	want = hit == WFS_MISS || (heavy && hit == WFS_FRESH && !rec->heavy);
 	wfs_obj_unref(rec ? &rec->obj : NULL);
 	return want;
 }
 
-/* Add run `name` to the batch with a new flight; f->mu held. */
+/* Add run `name` (cache key `key`) to the batch with a new flight; f->mu
+ * held. */
 static int batch_add(struct batch *b, const char *key, const char *name)
 {
-	struct flight *fl = flight_new(b->fs->fetch, key);
+	char fkey[KEY_MAX];
+	struct flight *fl;
 
+	flight_key(fkey, key, b->heavy);
+	fl = flight_new(b->fs->fetch, fkey);
 	if (!fl)
 		return -ENOMEM;
 	b->names[b->n] = strdup(name);
@@ -631,8 +661,8 @@ static int batch_add(struct batch *b, const char *key, const char *name)
 	return 0;
 }
 
-/* Siblings of `run` in listing order (wrapping) that need their heavy
- * fields, up to the batch bound; f->mu held. */
+/* Siblings of `run` in listing order (wrapping) that the batch should
+ * carry, up to max; f->mu held. */
 static void batch_add_siblings(struct batch *b, const char *run, size_t max)
 {
 	struct wfs_names *list;
@@ -651,7 +681,8 @@ static void batch_add_siblings(struct batch *b, const char *run, size_t max)
 		if (strcmp(name, run) == 0)
 			continue;
 		run_key(key, b->ent, b->proj, name);
-		if (sibling_wanted(b->fs, key) && batch_add(b, key, name))
+		if (sibling_wanted(b->fs, key, b->heavy) &&
+		    batch_add(b, key, name))
 			break;
 	}
 	wfs_obj_unref(&list->obj);
@@ -674,6 +705,7 @@ static int batch_cb(void *ud, struct wb_run *r)
 			flight_finish(b->fs->fetch, b->flights[pos - 1], 0,
 				      &rec->obj);
 			b->flights[pos - 1] = NULL;
+			b->found++;
 			wfs_obj_unref(&rec->obj);
 		}
 	}
@@ -681,9 +713,9 @@ static int batch_cb(void *ud, struct wb_run *r)
 	return b->rc;
 }
 
-/* Fetch heavy fields for the batch in one wb_runs_fetch() call and finish
- * every flight: with the record, -ENOENT for runs the server did not report
- * (a successful call confirms their absence), or the call's error. */
+/* Fetch the batch with one wb_runs_fetch() call and finish every flight:
+ * with the record, -ENOENT for runs the server did not report (a
+ * successful call confirms their absence), or the call's error. */
 static int batch_run(struct batch *b)
 {
 	struct wfs *fs = b->fs;
@@ -694,10 +726,12 @@ static int batch_run(struct batch *b)
 
 	rc = wb_runs_fetch(fs->client, b->ent, b->proj,
 			   (const char *const *)b->names, b->n,
-			   WB_RUN_CONFIG | WB_RUN_SUMMARY, batch_cb, b, &err);
-	snprintf(what, sizeof(what), "Runs %s/%s [%s%s] heavy", b->ent,
-		 b->proj, b->names[0], b->n > 1 ? " +siblings" : "");
-	api_done(what, b->n, t0, rc);
+			   b->heavy ? WB_RUN_CONFIG | WB_RUN_SUMMARY : 0,
+			   batch_cb, b, &err);
+	snprintf(what, sizeof(what), "Runs %s/%s %s + %zu sibling(s)%s",
+		 b->ent, b->proj, b->names[0], b->n - 1,
+		 b->heavy ? " with config, summary" : "");
+	api_done(what, b->found, t0, rc);
 	if (!rc)
 		rc = b->rc;
 	if (rc && rc != -ENOENT)
@@ -720,16 +754,45 @@ static int batch_run(struct batch *b)
 	return rc ? rc : -ENOENT;
 }
 
+/* Lead a batch for run `key`/`run`; called with f->mu held, returns with
+ * it released. */
+static int batch_lead(struct wfs *fs, const char *ent, const char *proj,
+		      const char *key, const char *run, int heavy,
+		      struct wfs_run_rec **out)
+{
+	struct batch b = { .fs = fs, .ent = ent, .proj = proj,
+			   .heavy = heavy };
+	size_t max = fs->opt.prefetch_runs ? fs->opt.prefetch_runs : 1;
+	int rc;
+
+	b.names = calloc(max, sizeof(*b.names));
+	b.flights = calloc(max, sizeof(*b.flights));
+	wfs_strmap_init(&b.index);
+	rc = b.names && b.flights ? batch_add(&b, key, run) : -ENOMEM;
+	if (!rc && max > 1)
+		batch_add_siblings(&b, run, max);
+	pthread_mutex_unlock(&fs->fetch->mu);
+	if (!rc)
+		rc = batch_run(&b);
+	wfs_strmap_clear(&b.index);
+	for (size_t i = 0; i < b.n; i++)
+		free(b.names[i]);
+	free(b.names);
+	free(b.flights);
+	*out = rc ? NULL : b.first;
+	if (rc)
+		wfs_obj_unref(b.first ? &b.first->obj : NULL);
+	return rc;
+}
+
 int wfs_fetch_run(struct wfs *fs, const char *ent, const char *proj,
 		  const char *run, int heavy, struct wfs_run_rec **out)
 {
 	struct wfs_fetch *f = fs->fetch;
-	struct batch b = { .fs = fs, .ent = ent, .proj = proj };
-	size_t max = fs->opt.prefetch_runs ? fs->opt.prefetch_runs : 1;
 	char key[KEY_MAX], lkey[KEY_MAX];
 	struct wfs_run_rec *rec = NULL;
+	struct wfs_obj *any = NULL;
 	struct flight *fl;
-	int rc;
 
 	*out = NULL;
 	run_key(key, ent, proj, run);
@@ -748,32 +811,20 @@ int wfs_fetch_run(struct wfs *fs, const char *ent, const char *proj,
 		pthread_mutex_unlock(&f->mu);
 		return -ENOENT;
 	default:
+		/* A fresh listing is authoritative (see wfs_fetch_project). */
 		if (listing_lacks(fs, lkey, run)) {
 			pthread_mutex_unlock(&f->mu);
 			return -ENOENT;
 		}
 		break;
 	}
-	fl = wfs_strmap_get(&f->flights, key);
+	fl = run_flight(f, key, heavy);
 	if (fl)
 		return flight_join(f, fl, (struct wfs_obj **)out);
-
-	b.names = calloc(max, sizeof(*b.names));
-	b.flights = calloc(max, sizeof(*b.flights));
-	wfs_strmap_init(&b.index);
-	rc = b.names && b.flights ? batch_add(&b, key, run) : -ENOMEM;
-	if (!rc && max > 1)
-		batch_add_siblings(&b, run, max);
-	pthread_mutex_unlock(&f->mu);
-	if (!rc)
-		rc = batch_run(&b);
-	wfs_strmap_clear(&b.index);
-	for (size_t i = 0; i < b.n; i++)
-		free(b.names[i]);
-	free(b.names);
-	free(b.flights);
-	*out = rc ? NULL : b.first;
-	if (rc)
-		wfs_obj_unref(b.first ? &b.first->obj : NULL);
-	return rc;
+	/* A run reached by its path, with no listing around: its files are
+	 * what comes next, so one request brings them along. */
+	if (!heavy && !wfs_cache_get(fs->cache, lkey, WFS_GET_STALE, &any))
+		heavy = 1;
+	wfs_obj_unref(any);
+	return batch_lead(fs, ent, proj, key, run, heavy, out);
 }

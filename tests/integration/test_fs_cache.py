@@ -133,3 +133,24 @@ def test_running_run_refreshes_finished_run_stays(srv):
         for name in ('config.json', 'summary.json', 'metadata.json'):
             p = os.path.join(rdir, name)
             assert os.stat(p).st_size == len(read(p))
+
+
+def test_ls_l_refresh_of_running_runs_is_light(srv):
+    """Expired records of running runs under a fresh listing are refreshed
+    together, without their heavy fields (ls -l needs no config)."""
+    truth = truth_runs(srv, ENT, PROJ)
+    with Mount(srv, args=['--cache-ttl-running=1', '--cache-ttl=600']) as m:
+        runs = m.path(ENT, PROJ, 'runs')
+        assert sorted(os.listdir(runs)) == sorted(truth)
+        for name in truth:
+            os.stat(os.path.join(runs, name))
+        time.sleep(1.5)
+        before = len(srv.requests('graphql'))
+        for name in truth:
+            os.stat(os.path.join(runs, name))
+        new = srv.requests('graphql')[before:]
+        assert [e['op'] for e in new] == ['Runs'], new
+        v = new[0]['variables']
+        assert not v.get('withConfig') and not v.get('withSummary')
+        asked = set(json.loads(v['filters'])['name']['$in'])
+        assert asked == {n for n, t in truth.items() if t['state'] == 'running'}
