@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "data_util.h"
+#include "api_util.h"
 #include "wb_artifacts.h"
 #include "wb_log.h"
 
@@ -81,15 +81,8 @@ static int list_run(struct wb_client *c, const char *op, cJSON *vars,
 		.op = op, .cursor_var = "cursor", .what = l->what,
 		.locate = locate, .edge = edge, .page = page, .ud = l,
 	};
-	int rc;
 
-	vars = dvars_int(vars, "perPage", per_page);
-	if (!vars)
-		return wb_error_set(err, -ENOMEM, 0, "out of memory");
-	p.vars = vars;
-	rc = dpage_all(c, &p, err);
-	cJSON_Delete(vars);
-	return rc;
+	return dpage_run(c, &p, dvars_int(vars, "perPage", per_page), err);
 }
 
 int wb_artifact_types_list(struct wb_client *c, const char *entity,
@@ -620,6 +613,20 @@ static const cJSON *locate_artifact_files(const cJSON *data,
 	return dpath(data, missing, "artifact", "files", NULL);
 }
 
+/* vars plus $perPage and, unless names is NULL, $fileNames (a copy of
+ * names); vars is consumed, NULL on OOM. */
+static cJSON *file_vars(cJSON *vars, int per_page, const cJSON *names)
+{
+	vars = dvars_int(vars, "perPage", per_page);
+	if (vars && names &&
+	    !cJSON_AddItemToObject(vars, "fileNames",
+				   cJSON_Duplicate(names, 1))) {
+		cJSON_Delete(vars);
+		vars = NULL;
+	}
+	return vars;
+}
+
 /* File URLs of version a: the membership route (§8.7 route 1), else the
  * base schema's artifact(id).files. names: a JSON array of paths to ask
  * for, or NULL for all. */
@@ -641,37 +648,15 @@ static int file_urls(struct wb_client *c, const struct wb_artifact *a,
 	snprintf(what, sizeof(what), "%s/%s/%s:%s", a->entity, a->project,
 		 a->collection, a->version);
 	u->what = what;
-	vars = dvars_int(vars, "perPage", per_page);
-	if (vars && names &&
-	    !cJSON_AddItemToObject(vars, "fileNames",
-				   cJSON_Duplicate(names, 1))) {
-		cJSON_Delete(vars);
-		vars = NULL;
-	}
-	if (!vars)
-		return wb_error_set(err, -ENOMEM, 0, "out of memory");
-	p.vars = vars;
-	rc = dpage_all(c, &p, err);
-	cJSON_Delete(vars);
+	rc = dpage_run(c, &p, file_vars(vars, per_page, names), err);
 	if (rc != -EINVAL || u->delivered)
 		return rc;
 	wb_log(WB_LOG_INFO, "%s: membership files not supported (%s); "
 	       "asking artifact(id).files", what, err ? err->msg : "");
-	vars = dvars_int(dvars("id", a->id, NULL), "perPage", per_page);
-	if (vars && names &&
-	    !cJSON_AddItemToObject(vars, "fileNames",
-				   cJSON_Duplicate(names, 1))) {
-		cJSON_Delete(vars);
-		vars = NULL;
-	}
-	if (!vars)
-		return wb_error_set(err, -ENOMEM, 0, "out of memory");
 	p.op = "ArtifactFileUrls";
 	p.locate = locate_artifact_files;
-	p.vars = vars;
-	rc = dpage_all(c, &p, err);
-	cJSON_Delete(vars);
-	return rc;
+	return dpage_run(c, &p, file_vars(dvars("id", a->id, NULL), per_page,
+					  names), err);
 }
 
 int wb_artifact_file_urls(struct wb_client *c, const struct wb_artifact *a,

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "data_util.h"
+#include "api_util.h"
 #include "wb_history.h"
 #include "wb_log.h"
 

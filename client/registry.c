@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "data_util.h"
+#include "api_util.h"
 #include "wb_api.h"
 #include "wb_log.h"
 #include "wb_registry.h"
@@ -240,15 +240,21 @@ int wb_registries_list(struct wb_client *c, const struct wb_org *org,
 	return rc;
 }
 
-/* "wandb-registry-<name>" for a registry given with or without it. */
-static char *registry_project(const char *registry)
+/* *project = "wandb-registry-<name>" for a registry given with or without
+ * the prefix, once org is known to have an org entity; caller frees. */
+static int registry_project(const struct wb_org *org, const char *registry,
+			    char **project, struct wb_error *err)
 {
-	char *p;
+	int rc = need_org_entity(org, err);
 
+	*project = NULL;
+	if (rc)
+		return rc;
 	if (is_registry_project(registry))
-		return strdup(registry);
-	return asprintf(&p, "%s%s", WB_REGISTRY_PREFIX, registry) < 0 ? NULL
-								      : p;
+		*project = strdup(registry);
+	else if (asprintf(project, "%s%s", WB_REGISTRY_PREFIX, registry) < 0)
+		*project = NULL;
+	return *project ? 0 : wb_error_set(err, -ENOMEM, 0, "out of memory");
 }
 
 int wb_registry_collections_list(struct wb_client *c, const struct wb_org *org,
@@ -257,14 +263,11 @@ int wb_registry_collections_list(struct wb_client *c, const struct wb_org *org,
 				 struct wb_error *err)
 {
 	char *project;
-	int rc = need_org_entity(org, err);
+	int rc = registry_project(org, registry, &project, err);
 
-	if (rc)
-		return rc;
-	if (!(project = registry_project(registry)))
-		return wb_error_set(err, -ENOMEM, 0, "out of memory");
-	rc = wb_artifact_collections_list(c, org->org_entity, project, NULL,
-					  per_page, cb, ud, err);
+	if (!rc)
+		rc = wb_artifact_collections_list(c, org->org_entity, project,
+						  NULL, per_page, cb, ud, err);
 	free(project);
 	return rc;
 }
@@ -275,14 +278,12 @@ int wb_registry_versions_list(struct wb_client *c, const struct wb_org *org,
 			      struct wb_error *err)
 {
 	char *project;
-	int rc = need_org_entity(org, err);
+	int rc = registry_project(org, registry, &project, err);
 
-	if (rc)
-		return rc;
-	if (!(project = registry_project(registry)))
-		return wb_error_set(err, -ENOMEM, 0, "out of memory");
-	rc = wb_artifact_memberships_list(c, org->org_entity, project,
-					  collection, per_page, cb, ud, err);
+	if (!rc)
+		rc = wb_artifact_memberships_list(c, org->org_entity, project,
+						  collection, per_page, cb, ud,
+						  err);
 	free(project);
 	return rc;
 }

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "data_util.h"
+#include "api_util.h"
 #include "wb_sweeps.h"
 
 #define REPORTS_PER_PAGE 50 /* the SDK's page */
@@ -132,17 +132,12 @@ int wb_reports_list(struct wb_client *c, const char *entity,
 		.what = x.what, .locate = locate_views, .edge = report_edge,
 		.ud = &x,
 	};
-	cJSON *vars;
-	int rc;
 
 	snprintf(x.what, sizeof(x.what), "%s/%s", entity, project);
-	vars = dvars_int(dvars("entity", entity, "project", project,
-			       "viewType", "runs", NULL), "reportLimit",
-			 per_page > 0 ? per_page : REPORTS_PER_PAGE);
-	if (!vars)
-		return wb_error_set(err, -ENOMEM, 0, "out of memory");
-	p.vars = vars;
-	rc = dpage_all(c, &p, err);
-	cJSON_Delete(vars);
-	return rc;
+	return dpage_run(c, &p, dvars_int(dvars("entity", entity, "project",
+						project, "viewType", "runs",
+						NULL), "reportLimit",
+					  per_page > 0 ? per_page
+						       : REPORTS_PER_PAGE),
+			 err);
 }

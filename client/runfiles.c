@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "data_util.h"
+#include "api_util.h"
 #include "wb_log.h"
 #include "wb_runfiles.h"
 
@@ -268,18 +268,11 @@ static int files_query(struct wb_client *c, const char *entity,
 		.op = "RunFiles", .cursor_var = "fileCursor", .what = what,
 		.locate = locate_files, .edge = file_edge, .ud = l,
 	};
-	int rc;
 
 	snprintf(what, sizeof(what), "%s/%s/%s", entity, project, run);
 	l->what = what;
-	vars = dvars_int(vars, "fileLimit", per_page > 0 ? per_page
-						     : FILES_PER_PAGE);
-	if (!vars)
-		return wb_error_set(err, -ENOMEM, 0, "out of memory");
-	p.vars = vars;
-	rc = dpage_all(c, &p, err);
-	cJSON_Delete(vars);
-	return rc;
+	return dpage_run(c, &p, dvars_int(vars, "fileLimit", per_page > 0
+					  ? per_page : FILES_PER_PAGE), err);
 }
 
 int wb_run_files_list(struct wb_client *c, const char *entity,

@@ -23,14 +23,7 @@
 #define FETCH_BATCH_LIGHT 200
 #define DEFAULT_ORDER "+created_at" /* oldest first: stable while runs are added */
 
-/* The heavy fields: mask bit, GraphQL field, the Runs/Run variable that
- * switches it on, and where it lands in struct wb_run. */
-static const struct heavy_field {
-	unsigned bit;
-	const char *field;
-	const char *var;
-	size_t offset;
-} heavy_fields[] = {
+const struct api_run_heavy api_run_heavy[] = {
 	{ WB_RUN_CONFIG, "config", "withConfig",
 	  offsetof(struct wb_run, config) },
 	{ WB_RUN_SUMMARY, "summaryMetrics", "withSummary",
@@ -40,28 +33,43 @@ static const struct heavy_field {
 	{ WB_RUN_HISTORY_KEYS, "historyKeys", "withHistoryKeys",
 	  offsetof(struct wb_run, history_keys) },
 };
-#define N_HEAVY (sizeof(heavy_fields) / sizeof(heavy_fields[0]))
+const size_t api_run_n_heavy =
+	sizeof(api_run_heavy) / sizeof(api_run_heavy[0]);
 
-static char **heavy_slot(struct wb_run *r, const struct heavy_field *h)
+const struct api_run_str api_run_strs[] = {
+	{ "id", offsetof(struct wb_run, id) },
+	{ "name", offsetof(struct wb_run, name) },
+	{ "displayName", offsetof(struct wb_run, display_name) },
+	{ "state", offsetof(struct wb_run, state) },
+	{ "group", offsetof(struct wb_run, group) },
+	{ "jobType", offsetof(struct wb_run, job_type) },
+	{ "sweepName", offsetof(struct wb_run, sweep_name) },
+	{ "commit", offsetof(struct wb_run, commit) },
+	{ "host", offsetof(struct wb_run, host) },
+	{ "description", offsetof(struct wb_run, description) },
+	{ "notes", offsetof(struct wb_run, notes) },
+	{ "createdAt", offsetof(struct wb_run, created_at) },
+	{ "heartbeatAt", offsetof(struct wb_run, heartbeat_at) },
+	{ "updatedAt", offsetof(struct wb_run, updated_at) },
+};
+const size_t api_run_n_strs = sizeof(api_run_strs) / sizeof(api_run_strs[0]);
+
+static char **run_slot(struct wb_run *r, size_t offset)
 {
-	return (char **)((char *)r + h->offset);
+	return (char **)((char *)r + offset);
 }
 
 void wb_run_free(struct wb_run *r)
 {
-	char **strs[] = {
-		&r->id, &r->name, &r->display_name, &r->state, &r->group,
-		&r->job_type, &r->notes, &r->description, &r->commit,
-		&r->host, &r->sweep_name, &r->created_at, &r->heartbeat_at,
-		&r->updated_at, &r->user_name, &r->user_username, &r->web_url,
-	};
-
 	if (!r)
 		return;
-	for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
-		free(*strs[i]);
-	for (size_t i = 0; i < N_HEAVY; i++)
-		free(*heavy_slot(r, &heavy_fields[i]));
+	for (size_t i = 0; i < api_run_n_strs; i++)
+		free(*run_slot(r, api_run_strs[i].offset));
+	for (size_t i = 0; i < api_run_n_heavy; i++)
+		free(*run_slot(r, api_run_heavy[i].offset));
+	free(r->user_name);
+	free(r->user_username);
+	free(r->web_url);
 	for (size_t i = 0; i < r->n_tags; i++)
 		free(r->tags[i]);
 	free(r->tags);
@@ -111,33 +119,14 @@ static int run_from_node(struct wb_client *c, const cJSON *node,
 			 const char *entity, const char *project,
 			 unsigned heavy, struct wb_run **out)
 {
-	static const struct {
-		const char *key;
-		size_t offset;
-	} strs[] = {
-		{ "id", offsetof(struct wb_run, id) },
-		{ "name", offsetof(struct wb_run, name) },
-		{ "displayName", offsetof(struct wb_run, display_name) },
-		{ "state", offsetof(struct wb_run, state) },
-		{ "group", offsetof(struct wb_run, group) },
-		{ "jobType", offsetof(struct wb_run, job_type) },
-		{ "notes", offsetof(struct wb_run, notes) },
-		{ "description", offsetof(struct wb_run, description) },
-		{ "commit", offsetof(struct wb_run, commit) },
-		{ "host", offsetof(struct wb_run, host) },
-		{ "sweepName", offsetof(struct wb_run, sweep_name) },
-		{ "createdAt", offsetof(struct wb_run, created_at) },
-		{ "heartbeatAt", offsetof(struct wb_run, heartbeat_at) },
-		{ "updatedAt", offsetof(struct wb_run, updated_at) },
-	};
 	const cJSON *user = wb_json_get(node, "user");
 	struct wb_run *r = calloc(1, sizeof(*r));
 	int rc = r ? 0 : -ENOMEM;
 
 	*out = NULL;
-	for (size_t i = 0; !rc && i < sizeof(strs) / sizeof(strs[0]); i++)
-		rc = api_dup_str(node, strs[i].key,
-				 (char **)((char *)r + strs[i].offset));
+	for (size_t i = 0; !rc && i < api_run_n_strs; i++)
+		rc = api_dup_str(node, api_run_strs[i].key,
+				 run_slot(r, api_run_strs[i].offset));
 	if (!rc)
 		rc = api_dup_str(user, "name", &r->user_name);
 	if (!rc)
@@ -146,10 +135,10 @@ static int run_from_node(struct wb_client *c, const cJSON *node,
 		rc = fill_tags(r, wb_json_get(node, "tags"));
 	if (!rc && !r->name)
 		rc = -EBADMSG;
-	for (size_t i = 0; !rc && i < N_HEAVY; i++)
-		if (heavy & heavy_fields[i].bit)
-			rc = heavy_text(node, heavy_fields[i].field,
-					heavy_slot(r, &heavy_fields[i]));
+	for (size_t i = 0; !rc && i < api_run_n_heavy; i++)
+		if (heavy & api_run_heavy[i].bit)
+			rc = heavy_text(node, api_run_heavy[i].field,
+					run_slot(r, api_run_heavy[i].offset));
 	if (!rc) {
 		r->heavy = heavy & WB_RUN_HEAVY_ALL;
 		r->history_line_count = api_int64(node, "historyLineCount");
@@ -247,9 +236,9 @@ struct runs_req {
 
 static int add_heavy_vars(cJSON *vars, unsigned heavy)
 {
-	for (size_t i = 0; i < N_HEAVY; i++)
-		if (!cJSON_AddBoolToObject(vars, heavy_fields[i].var,
-					   (heavy & heavy_fields[i].bit) != 0))
+	for (size_t i = 0; i < api_run_n_heavy; i++)
+		if (!cJSON_AddBoolToObject(vars, api_run_heavy[i].var,
+					   (heavy & api_run_heavy[i].bit) != 0))
 			return -ENOMEM;
 	return 0;
 }

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "data_util.h"
+#include "api_util.h"
 #include "wb_log.h"
 #include "wb_sweeps.h"
 
@@ -128,6 +128,14 @@ static const cJSON *locate_sweeps(const cJSON *data, const char **missing)
 	return dpath(data, missing, "project", "sweeps", NULL);
 }
 
+/* Variables of GetSweeps, or of GetSweepsBase when filters is NULL. */
+static cJSON *sweeps_vars(const char *entity, const char *project,
+			  const char *filters, int per_page)
+{
+	return dvars_int(dvars("entity", entity, "project", project,
+			       "filters", filters, NULL), "perPage", per_page);
+}
+
 int wb_sweeps_list(struct wb_client *c, const char *entity,
 		   const char *project, int per_page, wb_sweep_cb cb, void *ud,
 		   struct wb_error *err)
@@ -137,27 +145,22 @@ int wb_sweeps_list(struct wb_client *c, const char *entity,
 		.op = "GetSweeps", .cursor_var = "cursor", .what = x.what,
 		.locate = locate_sweeps, .edge = sweep_edge, .ud = &x,
 	};
-	cJSON *vars;
 	int rc;
 
 	snprintf(x.what, sizeof(x.what), "%s/%s", entity, project);
+	if (per_page <= 0)
+		per_page = SWEEPS_PER_PAGE;
 	/* $filters is required; "{}" is "all" (§10). */
-	vars = dvars_int(dvars("entity", entity, "project", project,
-			       "filters", "{}", NULL), "perPage",
-			 per_page > 0 ? per_page : SWEEPS_PER_PAGE);
-	if (!vars)
-		return wb_error_set(err, -ENOMEM, 0, "out of memory");
-	p.vars = vars;
-	rc = dpage_all(c, &p, err);
+	rc = dpage_run(c, &p, sweeps_vars(entity, project, "{}", per_page),
+		       err);
 	if (rc == -EINVAL && !x.delivered) {
 		/* Servers before sweep filtering reject the argument. */
 		wb_log(WB_LOG_INFO, "%s: sweeps(filters:) not supported (%s)",
 		       x.what, err ? err->msg : "");
-		cJSON_DeleteItemFromObjectCaseSensitive(vars, "filters");
 		p.op = "GetSweepsBase";
-		rc = dpage_all(c, &p, err);
+		rc = dpage_run(c, &p, sweeps_vars(entity, project, NULL,
+						  per_page), err);
 	}
-	cJSON_Delete(vars);
 	return rc;
 }
 

@@ -1,8 +1,10 @@
 /* wb_queries.h — every GraphQL document the client can send.
  *
  * The documents live in client/queries/<OperationName>.graphql, one operation
- * per file, named as the file. The build embeds them (embed_queries.py) into
- * a table; tests/ validates every file against the schema.
+ * per file, named as the file; shared selections are fragments in
+ * client/queries/fragments/<FragmentName>.graphql. The build embeds each
+ * document complete, with the fragments it spreads (queries/embed.py), into
+ * a table; tests/ validates every complete document against the schema.
  */
 #ifndef WB_QUERIES_H
 #define WB_QUERIES_H

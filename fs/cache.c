@@ -74,7 +74,8 @@ enum wfs_class wfs_class_for_run_state(const char *state)
 {
 	/* States from which a run still changes (wandb-api.md §4); anything
 	 * else (finished, crashed, failed, killed, preempted) is final. */
-	static const char *const live[] = { "running", "pending", "preempting" };
+	static const char *const live[] = { "running", "pending",
+					    "preempting" };
 
 	if (!state)
 		return WFS_CLASS_RUNNING;

@@ -1,11 +1,13 @@
 /* fetch.c — the fetcher (wfs_fetch.h): cache first, then one client call
- * per need, single-flight per cache key, and sibling batching of heavy run
- * fields.
+ * per need, single-flight per cache key, and sibling batching of run
+ * records (light, or heavy with config and summary).
  *
  * Cache keys: "V" root listing, "e/ENT" entity found by name, "P/ENT"
  * project listing, "p/ENT/PROJ" project record, "R/ENT/PROJ" run listing,
  * "r/ENT/PROJ/RUN" run record. Names never contain '/' (the kernel's come
  * from path components; the server's are filtered by wfs_name_usable).
+ * In-flight keys are the cache keys, except run fetches: "H" or "L" + the
+ * run's key, for a fetch with or without the heavy fields.
  *
  * Locking: f->mu guards the in-flight table and is taken before the cache's
  * own lock, never after; no client call is made with f->mu held.
@@ -33,7 +35,13 @@ struct flight {
 struct wfs_fetch {
 	pthread_mutex_t mu;
 	struct wfs_strmap flights; /* key -> struct flight */
+	size_t rec_bytes[2];       /* size of a [light, heavy] run record,
+				      from the last batch */
 };
+
+/* Sizes assumed for run records before a batch has measured them. */
+#define LIGHT_REC_GUESS 2048
+#define HEAVY_REC_GUESS 16384
 
 struct wfs_fetch *wfs_fetch_new(void)
 {
@@ -74,14 +82,11 @@ int wfs_fetch_errno(int rc, const struct wb_error *err, const char *what)
 			       "key (%s): check WANDB_API_KEY or ~/.netrc; "
 			       "every access now fails with EACCES", msg);
 		return rc;
-	case -ETIMEDOUT:
-	case -ENOMEM:
-	case -EFBIG:
-		wb_log(WB_LOG_WARN, "%s: %s", what, msg);
-		return rc;
 	default:
 		wb_log(WB_LOG_WARN, "%s: %s", what, msg);
-		return -EIO;
+		/* Kept when they tell the user something; the rest is EIO. */
+		return rc == -ETIMEDOUT || rc == -ENOMEM || rc == -EFBIG ? rc
+									 : -EIO;
 	}
 }
 
@@ -100,7 +105,7 @@ static void api_done(const char *what, size_t items, double t0, int rc)
 	       now_ms() - t0, rc ? ": " : "", rc ? strerror(-rc) : "");
 }
 
-/* ---- single-flight -------------------------------------------------------- */
+/* ---- single-flight ------------------------------------------------------- */
 
 static void flight_release(struct flight *fl)
 {
@@ -219,7 +224,7 @@ static struct wfs_obj *cached_stale(struct wfs *fs, const char *key)
 	return o;
 }
 
-/* ---- viewer and entities ---------------------------------------------------- */
+/* ---- viewer and entities ------------------------------------------------- */
 
 static struct wfs_names *viewer_names(const struct wb_viewer *v)
 {
@@ -337,7 +342,7 @@ int wfs_fetch_entity(struct wfs *fs, const char *ent)
 	return rc;
 }
 
-/* ---- projects ---------------------------------------------------------------- */
+/* ---- projects ------------------------------------------------------------ */
 
 struct list_ctx {
 	struct wfs *fs;
@@ -399,6 +404,7 @@ static int fill_projects(struct wfs *fs, const char *key, const void *arg,
 		wfs_obj_unref(&ctx.names->obj);
 		return wfs_fetch_errno(rc, &err, what);
 	}
+	wfs_names_sort(ctx.names);
 	store(fs, key, &ctx.names->obj, WFS_CLASS_LISTING);
 	*out = &ctx.names->obj;
 	return 0;
@@ -488,7 +494,7 @@ int wfs_fetch_project(struct wfs *fs, const char *ent, const char *proj,
 			      (struct wfs_obj **)out);
 }
 
-/* ---- runs ---------------------------------------------------------------------- */
+/* ---- runs ---------------------------------------------------------------- */
 
 static void run_key(char *key, const char *ent, const char *proj,
 		    const char *run)
@@ -569,6 +575,9 @@ static int fill_runs(struct wfs *fs, const char *key, const void *arg,
 		}
 		return wfs_fetch_errno(rc, &err, what);
 	}
+	/* Name order: what ls, shell globs and readdir
+	 * all walk, so the siblings fetched together are the ones read next. */
+	wfs_names_sort(ctx.names);
 	store(fs, key, &ctx.names->obj, WFS_CLASS_LISTING);
 	*out = &ctx.names->obj;
 	return 0;
@@ -590,7 +599,7 @@ struct batch {
 	struct wfs *fs;
 	const char *ent, *proj;
 	int heavy;
-	size_t n, found;
+	size_t n, found, bytes;
 	char **names;              /* owned copies */
 	struct flight **flights;
 	struct wfs_strmap index;   /* run name -> position + 1 */
@@ -706,6 +715,7 @@ static int batch_cb(void *ud, struct wb_run *r)
 				      &rec->obj);
 			b->flights[pos - 1] = NULL;
 			b->found++;
+			b->bytes += rec->obj.bytes;
 			wfs_obj_unref(&rec->obj);
 		}
 	}
@@ -732,6 +742,11 @@ static int batch_run(struct batch *b)
 		 b->ent, b->proj, b->names[0], b->n - 1,
 		 b->heavy ? " with config, summary" : "");
 	api_done(what, b->found, t0, rc);
+	if (b->found) {
+		pthread_mutex_lock(&fs->fetch->mu);
+		fs->fetch->rec_bytes[b->heavy] = b->bytes / b->found;
+		pthread_mutex_unlock(&fs->fetch->mu);
+	}
 	if (!rc)
 		rc = b->rc;
 	if (rc && rc != -ENOENT)
@@ -763,8 +778,18 @@ static int batch_lead(struct wfs *fs, const char *ent, const char *proj,
 	struct batch b = { .fs = fs, .ent = ent, .proj = proj,
 			   .heavy = heavy };
 	size_t max = fs->opt.prefetch_runs ? fs->opt.prefetch_runs : 1;
+	size_t per = fs->fetch->rec_bytes[heavy];
+	size_t fit;
 	int rc;
 
+	/* A batch the cache cannot hold would evict itself (and the listing
+	 * that finds the siblings) before it is read: keep a batch within a
+	 * quarter of the memory bound. */
+	if (!per)
+		per = heavy ? HEAVY_REC_GUESS : LIGHT_REC_GUESS;
+	fit = wfs_cache_policy(fs->cache)->max_bytes / 4 / per;
+	if (fit < max)
+		max = fit ? fit : 1;
 	b.names = calloc(max, sizeof(*b.names));
 	b.flights = calloc(max, sizeof(*b.flights));
 	wfs_strmap_init(&b.index);

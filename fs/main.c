@@ -40,6 +40,7 @@
 #define ATTEMPT_TIMEOUT_MAX 30000 /* ms per attempt */
 #define PROBE_TIMEOUT_MAX 10.0    /* the mount-time key check */
 #define MAX_THREADS_DEFAULT "32"  /* FUSE worker threads (libfuse: 10) */
+#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
 struct cli {
 	char *base_url, *cache_dir, *log_file, *cache_max_bytes;
@@ -93,7 +94,7 @@ static void usage(const char *prog)
 {
 	printf(
 "usage: %s [options] MOUNTPOINT\n"
-"       %s SOURCE MOUNTPOINT -o opt,...  (mount/fstab form; SOURCE = base URL or ignored)\n"
+"       %s SOURCE MOUNTPOINT -o opt,...   (fstab; SOURCE: base URL or any)\n"
 "Mounts the W&B API read-only: MOUNTPOINT/ENTITY/PROJECT/runs/RUN_ID/*.json\n"
 "Key: WANDB_API_KEY or ~/.netrc; server: WANDB_BASE_URL or W&B settings.\n"
 "  --base-url=URL              W&B API server (default https://api.wandb.ai)\n"
@@ -126,8 +127,7 @@ static int join_spaced(int argc, char *argv[], struct fuse_args *args)
 		char joined[PATH_MAX + 64];
 		int is_ours = 0;
 
-		for (size_t k = 0; k < sizeof(long_names) / sizeof(long_names[0]);
-		     k++)
+		for (size_t k = 0; k < ARRAY_LEN(long_names); k++)
 			is_ours |= i > 0 && strcmp(a, long_names[k]) == 0;
 		if (is_ours && i + 1 < argc) {
 			snprintf(joined, sizeof(joined), "%s=%s", a, argv[++i]);
@@ -247,9 +247,9 @@ static int make_options(struct cli *cli, struct wfs_options *o)
 	memset(o, 0, sizeof(*o));
 	wfs_cache_policy_defaults(&o->policy);
 	/* NAN = not given. */
-	for (size_t i = 0; i < sizeof(ttls) / sizeof(ttls[0]); i++)
+	for (size_t i = 0; i < ARRAY_LEN(ttls); i++)
 		if (ttls[i] < 0) {
-			fprintf(stderr, "wandbfs: times must be >= 0 seconds\n");
+			fprintf(stderr, "wandbfs: times must be >= 0\n");
 			return -EINVAL;
 		}
 	if (!isnan(cli->ttl))
@@ -327,8 +327,8 @@ static int check_key(const struct wb_settings *s, const struct wfs_options *o,
 	rc = wb_viewer_get(c, viewer, &err);
 	wb_client_free(c);
 	if (rc == -EACCES || rc == -ENOENT) {
-		fprintf(stderr, "wandbfs: %s rejected the API key (%s); check "
-			"WANDB_API_KEY or ~/.netrc\n", s->base_url, err.msg);
+		fprintf(stderr, "wandbfs: the API key was rejected: %s; check "
+			"WANDB_API_KEY or ~/.netrc\n", err.msg);
 		return -EACCES;
 	}
 	if (rc) {

@@ -69,7 +69,7 @@ int wfs_fixed_list(const struct wfs_fixed_child *tab, struct wfs_dirents *out)
 	return rc;
 }
 
-/* ---- the table ------------------------------------------------------------ */
+/* ---- the table ----------------------------------------------------------- */
 
 struct wfs_nodes *wfs_nodes_new(const struct wfs_node_type *root_type)
 {
@@ -236,7 +236,7 @@ const struct wfs_node *wfs_node_up(const struct wfs_node *node, int up)
 	return node;
 }
 
-/* ---- attributes and open ---------------------------------------------------- */
+/* ---- attributes and open ------------------------------------------------- */
 
 int wfs_node_attr(struct wfs *fs, struct wfs_nodes *t, struct wfs_node *node,
 		  struct stat *st, double *timeout)

@@ -1,5 +1,5 @@
 /* node_entity.c — an entity (user, team or organization): one directory
- * per project of the entity, every page of the listing. */
+ * per project of the entity (every page of the listing), in name order. */
 #include <errno.h>
 #include <string.h>
 

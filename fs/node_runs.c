@@ -1,5 +1,5 @@
-/* node_runs.c — <project>/runs: one directory per run, named by run ID,
- * in the server's order (oldest first), from the light run listing. */
+/* node_runs.c — <project>/runs: one directory per run, named by run ID, in
+ * name order, from the light run listing. */
 #include <ctype.h>
 #include <errno.h>
 #include <string.h>

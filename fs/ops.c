@@ -40,7 +40,7 @@ static fuse_ino_t INO(struct wfs_node *node)
 static void op_init(void *userdata, struct fuse_conn_info *conn)
 {
 	static const unsigned wanted[] = {
-		FUSE_CAP_READDIRPLUS,      /* ls -l: one listing, not N lookups */
+		FUSE_CAP_READDIRPLUS,      /* ls -l: one listing, no lookups */
 		FUSE_CAP_READDIRPLUS_AUTO,
 		FUSE_CAP_PARALLEL_DIROPS,  /* lookups in one dir run at once */
 		FUSE_CAP_AUTO_INVAL_DATA,  /* new mtime/size drops old pages */
@@ -129,7 +129,7 @@ static void op_getattr(fuse_req_t req, fuse_ino_t ino,
 	fuse_reply_attr(req, &st, timeout);
 }
 
-/* ---- open handles ------------------------------------------------------------ */
+/* ---- open handles -------------------------------------------------------- */
 
 /* An open directory (a snapshot of its entries, so offsets stay valid) or
  * an open file (the content it was opened with). */
@@ -180,7 +180,7 @@ static struct wfs_handle *HANDLE(struct fuse_file_info *fi)
 	return (struct wfs_handle *)(uintptr_t)fi->fh;
 }
 
-/* ---- directories ------------------------------------------------------------ */
+/* ---- directories --------------------------------------------------------- */
 
 static void op_opendir(fuse_req_t req, fuse_ino_t ino,
 		       struct fuse_file_info *fi)
@@ -204,19 +204,29 @@ static void op_opendir(fuse_req_t req, fuse_ino_t ino,
 		handle_free(FS(req), h);
 }
 
+/* The smallest readdirplus record (fuse_direntplus with a short name):
+ * bounds how many entries one reply can carry. */
+#define DIRENTPLUS_MIN 152
+
 /* Offsets: 0 ".", 1 "..", 2 + i the i-th entry; each entry's offset is
- * that of the next one. */
+ * that of the next one. With plus, every entry sent with attributes counts
+ * as a lookup; if the reply does not reach the kernel they are undone. */
 static void readdir_common(fuse_req_t req, fuse_ino_t ino, size_t size,
 			   off_t off, struct fuse_file_info *fi, int plus)
 {
 	struct wfs *fs = FS(req);
 	struct wfs_node *dir = NODE(req, ino);
 	struct wfs_handle *h = HANDLE(fi);
-	size_t total = h->ents.n + 2, pos = 0;
+	size_t total = h->ents.n + 2, pos = 0, nsent = 0;
+	struct wfs_node **sent = NULL;
 	char *buf = malloc(size);
 
-	if (!buf)
+	if (plus)
+		sent = calloc(size / DIRENTPLUS_MIN + 1, sizeof(*sent));
+	if (!buf || (plus && !sent)) {
+		free(buf);
 		return (void)fuse_reply_err(req, ENOMEM);
+	}
 	for (size_t i = (size_t)(off < 0 ? 0 : off); i < total; i++) {
 		struct fuse_entry_param e = { 0 };
 		struct wfs_node *child = NULL;
@@ -225,8 +235,8 @@ static void readdir_common(fuse_req_t req, fuse_ino_t ino, size_t size,
 
 		if (i < 2) {
 			name = i == 0 ? "." : "..";
-			e.attr.st_ino = i == 0 || !dir->parent ? dir->ino
-							      : dir->parent->ino;
+			e.attr.st_ino = i == 1 && dir->parent ? dir->parent->ino
+							      : dir->ino;
 			e.attr.st_mode = S_IFDIR;
 		} else {
 			const struct wfs_dirent *d = &h->ents.v[i - 2];
@@ -267,8 +277,13 @@ static void readdir_common(fuse_req_t req, fuse_ino_t ino, size_t size,
 			break;
 		}
 		pos += need;
+		if (child)
+			sent[nsent++] = child;
 	}
-	fuse_reply_buf(req, buf, pos);
+	if (fuse_reply_buf(req, buf, pos))
+		for (size_t i = 0; i < nsent; i++)
+			wfs_node_forget(fs->nodes, sent[i], 1);
+	free(sent);
 	free(buf);
 }
 
@@ -292,7 +307,7 @@ static void op_releasedir(fuse_req_t req, fuse_ino_t ino,
 	fuse_reply_err(req, 0);
 }
 
-/* ---- files -------------------------------------------------------------------- */
+/* ---- files --------------------------------------------------------------- */
 
 static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
@@ -355,7 +370,7 @@ static void op_statfs(fuse_req_t req, fuse_ino_t ino)
 	fuse_reply_statfs(req, &sv);
 }
 
-/* ---- everything that would write ---------------------------------------------- */
+/* ---- everything that would write ----------------------------------------- */
 
 static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
 		       int to_set, struct fuse_file_info *fi)

@@ -19,7 +19,7 @@
 
 static atomic_uint_fast64_t blob_versions = 1;
 
-/* ---- blobs ---------------------------------------------------------------- */
+/* ---- blobs --------------------------------------------------------------- */
 
 static void blob_free(struct wfs_obj *o)
 {
@@ -50,8 +50,8 @@ struct wfs_blob *wfs_blob_json(const cJSON *tree, time_t mtime,
 
 	if (!text)
 		return NULL;
-	if (prev && prev->len == len + 1 && memcmp(prev->data, text, len) == 0 &&
-	    prev->data[len] == '\n') {
+	if (prev && prev->len == len + 1 && prev->data[len] == '\n' &&
+	    memcmp(prev->data, text, len) == 0) {
 		free(text);
 		return wfs_obj_ref((struct wfs_obj *)&prev->obj);
 	}
@@ -75,7 +75,7 @@ struct wfs_blob *wfs_blob_json(const cJSON *tree, time_t mtime,
 	return b;
 }
 
-/* ---- time ----------------------------------------------------------------- */
+/* ---- time ---------------------------------------------------------------- */
 
 time_t wfs_time_parse(const char *iso, time_t dflt)
 {
@@ -105,7 +105,7 @@ time_t wfs_time_parse(const char *iso, time_t dflt)
 	return t;
 }
 
-/* ---- names ---------------------------------------------------------------- */
+/* ---- names --------------------------------------------------------------- */
 
 static void names_free(struct wfs_obj *o)
 {
@@ -172,6 +172,21 @@ long wfs_names_find(const struct wfs_names *l, const char *name)
 	return pos ? (long)pos - 1 : -1;
 }
 
+static int cmp_names(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+void wfs_names_sort(struct wfs_names *l)
+{
+	if (l->n < 2)
+		return; /* (and l->v may be NULL) */
+	qsort(l->v, l->n, sizeof(*l->v), cmp_names);
+	for (size_t i = 0; i < l->n; i++)
+		wfs_strmap_put(l->index, l->v[i], (void *)(uintptr_t)(i + 1),
+			       NULL); /* replaces: cannot fail */
+}
+
 int wfs_name_usable(const char *name)
 {
 	size_t len = name ? strlen(name) : 0;
@@ -207,7 +222,7 @@ static void add_bool(cJSON *o, const char *key, int val)
 				       : cJSON_CreateBool(val));
 }
 
-/* ---- projects ------------------------------------------------------------- */
+/* ---- projects ------------------------------------------------------------ */
 
 static void project_free(struct wfs_obj *o)
 {
@@ -253,7 +268,7 @@ struct wfs_project_rec *wfs_render_project(const struct wb_project *p,
 	return rec;
 }
 
-/* ---- runs ----------------------------------------------------------------- */
+/* ---- runs ---------------------------------------------------------------- */
 
 static void run_free(struct wfs_obj *o)
 {
@@ -322,7 +337,8 @@ static int render_heavy(const char *what, const struct wb_run *r,
 	*blob = NULL;
 	*err = 0;
 	if (unwrap) {
-		*err = wb_config_unwrap(text, text ? strlen(text) : 0, &tree, &e);
+		*err = wb_config_unwrap(text, text ? strlen(text) : 0, &tree,
+					&e);
 	} else {
 		tree = text && *text ? wb_json_parse(text, strlen(text), &e)
 				     : cJSON_CreateObject();

@@ -74,8 +74,9 @@ static int grow(struct wfs_strmap *m, size_t want)
 
 		if (!s->key || s->key == GONE)
 			continue;
-		for (j = s->hash & (cap - 1); slots[j].key; j = (j + 1) & (cap - 1))
-			;
+		j = s->hash & (cap - 1);
+		while (slots[j].key)
+			j = (j + 1) & (cap - 1);
 		slots[j] = *s;
 	}
 	free(m->slots);

@@ -23,7 +23,7 @@ struct wfs_options {
 	struct wfs_cache_policy policy;
 	unsigned max_requests; /* 0 = the client's default */
 	double timeout;        /* per API call incl. retries, seconds */
-	unsigned prefetch_runs;/* runs per heavy-field batch (1 = no siblings) */
+	unsigned prefetch_runs;/* runs per fetch batch (1 = no siblings) */
 	int debug;
 };
 

@@ -3,12 +3,14 @@
  * Each function answers from the cache when it can (wfs_cache.h decides
  * freshness); otherwise it makes the client call, renders the result
  * (wfs_render.h), stores it, and returns it. Concurrent callers asking for
- * the same thing wait on one request (single-flight). The first caller that
- * needs a run's heavy fields (config/summary) also fetches them for up to
- * opt.prefetch_runs - 1 runs listed next to it that are not cached yet, with
- * one wb_runs_fetch() call (which batches by name and runs batches in
- * parallel): reading config.json across N runs costs about
- * N / prefetch_runs calls, not N.
+ * the same thing wait on one request (single-flight).
+ * Run records come in batches: the caller that needs a run also fetches up
+ * to opt.prefetch_runs - 1 runs listed next to it that need the same (with
+ * heavy fields: those without config/summary yet; light: those whose record
+ * expired), with one wb_runs_fetch() call, which batches by name and sends
+ * the batches in parallel. Reading config.json across N runs thus costs
+ * about N / prefetch_runs calls, not N, and refreshing the running runs of
+ * an `ls -l` costs one light call.
  *
  * All functions return 0 with a new reference in *out (release with
  * wfs_obj_unref) or a negative errno fit for the kernel: -ENOENT only for a

@@ -60,6 +60,8 @@ struct wfs_names *wfs_names_new(void);
 int wfs_names_add(struct wfs_names *l, const char *name);
 /* Position of name, or -1. */
 long wfs_names_find(const struct wfs_names *l, const char *name);
+/* Sort by name (bytewise, as `LC_ALL=C ls` and shell globs order them). */
+void wfs_names_sort(struct wfs_names *l);
 
 /* Whether a name from the server can be a directory entry (non-empty, not
  * "." or "..", no '/', bounded length). */

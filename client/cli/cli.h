@@ -37,6 +37,11 @@ extern const struct wb_cli_cmd wb_cli_data_cmds[];
  * WB_CLI_ERROR (cli->err filled) when it cannot be printed. */
 int wb_cli_print(struct wb_cli *cli, const cJSON *item);
 
+/* Finish a command that prints one JSON value: print item unless rc (or a
+ * NULL item, -ENOMEM when rc is 0) says it failed, then free item.
+ * WB_CLI_OK or WB_CLI_ERROR. */
+int wb_cli_finish(struct wb_cli *cli, cJSON *item, int rc);
+
 /* Turn a client return code into a command result: 0 -> WB_CLI_OK, else
  * copies err into cli->err (when it is not already there) and returns
  * WB_CLI_ERROR. */

@@ -92,42 +92,17 @@ static cJSON *jb_done(struct jb *b, int *rc)
 	return b->o;
 }
 
-/* A listing collected into one array and printed at the end. */
-struct collect {
-	struct wb_cli *cli;
-	cJSON *arr;
-};
-
-static int collect_add(struct collect *c, cJSON *item, int rc)
+/* Add an item of a listing to the array (the callbacks' ud) that is
+ * printed at the end. */
+static int collect_add(cJSON *arr, cJSON *item, int rc)
 {
 	if (!item)
 		return rc ? rc : -ENOMEM;
-	if (!cJSON_AddItemToArray(c->arr, item)) {
+	if (!cJSON_AddItemToArray(arr, item)) {
 		cJSON_Delete(item);
 		return -ENOMEM;
 	}
 	return 0;
-}
-
-/* Print the collected array unless the listing failed. */
-static int collect_finish(struct collect *c, int rc)
-{
-	int out = rc ? wb_cli_result(c->cli, rc, &c->cli->err)
-		     : wb_cli_print(c->cli, c->arr);
-
-	cJSON_Delete(c->arr);
-	return out;
-}
-
-static int print_item(struct wb_cli *cli, cJSON *item, int rc)
-{
-	int out;
-
-	if (!item)
-		return wb_cli_result(cli, rc ? rc : -ENOMEM, NULL);
-	out = wb_cli_print(cli, item);
-	cJSON_Delete(item);
-	return out;
 }
 
 /* ---- argument helpers ------------------------------------------------- */
@@ -178,6 +153,88 @@ static int per_page_only(int argc, char **argv, int *per_page)
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1)
 		if (opt != 'p' || parse_per_page(optarg, per_page))
 			return -EINVAL;
+	return 0;
+}
+
+/* A listing command: [--per-page N] and min_args..max_args positionals,
+ * the first split into nparts path parts (when nparts > 0); list() runs the
+ * listing into the collected array, which is printed unless it fails. */
+struct listing {
+	cJSON *arr;       /* the item callbacks' ud */
+	char *path[3];
+	char **args;      /* the positionals, args[0] split into path */
+	int n_args;
+	int per_page;
+};
+
+struct listing_spec {
+	int nparts, min_args, max_args;
+	int (*list)(struct listing *l, struct wb_cli *cli);
+};
+
+static int listing_parse(int argc, char **argv,
+			 const struct listing_spec *spec, struct listing *l)
+{
+	if (per_page_only(argc, argv, &l->per_page) ||
+	    argc - optind < spec->min_args || argc - optind > spec->max_args ||
+	    (spec->nparts &&
+	     wb_cli_split_path(argv[optind], l->path, spec->nparts)))
+		return -EINVAL;
+	l->args = argv + optind;
+	l->n_args = argc - optind;
+	return 0;
+}
+
+static int run_listing(struct wb_cli *cli, int argc, char **argv,
+		       const struct listing_spec *spec)
+{
+	struct listing l = { 0 };
+
+	if (listing_parse(argc, argv, spec, &l))
+		return WB_CLI_USAGE;
+	if (!(l.arr = cJSON_CreateArray()))
+		return wb_cli_result(cli, -ENOMEM, NULL);
+	return wb_cli_finish(cli, l.arr, spec->list(&l, cli));
+}
+
+/* Options of the byte commands: [--range A-B] [-o FILE] [--url URL]
+ * [--via V], V one of the command's NULL-terminated vias. */
+struct get_opts {
+	int64_t start, end;
+	const char *output, *url;
+	int via; /* index into vias, or -1 when not given */
+};
+
+static int parse_get_opts(int argc, char **argv, const char *const *vias,
+			  struct get_opts *g)
+{
+	static const struct option opts[] = {
+		{ "range", required_argument, NULL, 'r' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "via", required_argument, NULL, 'V' },
+		{ "url", required_argument, NULL, 'u' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int opt;
+
+	*g = (struct get_opts){ .end = -1, .via = -1 };
+	while ((opt = getopt_long(argc, argv, "o:", opts, NULL)) != -1) {
+		if (opt == 'r' && !parse_range(optarg, &g->start, &g->end))
+			continue;
+		if (opt == 'o') {
+			g->output = optarg;
+		} else if (opt == 'u') {
+			g->url = optarg;
+		} else if (opt == 'V') {
+			for (g->via = 0; vias[g->via] &&
+			     strcmp(optarg, vias[g->via]); g->via++)
+				;
+			if (!vias[g->via])
+				return -EINVAL;
+		} else {
+			return -EINVAL;
+		}
+	}
 	return 0;
 }
 
@@ -245,21 +302,18 @@ static int collect_file(void *ud, struct wb_run_file *f)
 	return collect_add(ud, item, rc);
 }
 
+static int list_files(struct listing *l, struct wb_cli *cli)
+{
+	return wb_run_files_list(cli->client, l->path[0], l->path[1],
+				 l->path[2], l->per_page, collect_file, l->arr,
+				 &cli->err);
+}
+
 static int cmd_files(struct wb_cli *cli, int argc, char **argv)
 {
-	struct collect c = { cli, NULL };
-	char *path[3];
-	int per_page;
+	static const struct listing_spec spec = { 3, 1, 1, list_files };
 
-	if (per_page_only(argc, argv, &per_page) || optind != argc - 1 ||
-	    wb_cli_split_path(argv[optind], path, 3))
-		return WB_CLI_USAGE;
-	if (!(c.arr = cJSON_CreateArray()))
-		return wb_cli_result(cli, -ENOMEM, NULL);
-	return collect_finish(&c, wb_run_files_list(cli->client, path[0],
-						    path[1], path[2], per_page,
-						    collect_file, &c,
-						    &cli->err));
+	return run_listing(cli, argc, argv, &spec);
 }
 
 static int cmd_file_exists(struct wb_cli *cli, int argc, char **argv)
@@ -289,50 +343,34 @@ static int cmd_file_exists(struct wb_cli *cli, int argc, char **argv)
 	}
 	wb_run_file_free(f);
 	rc = 0;
-	return print_item(cli, jb_done(&b, &rc), rc);
+	return wb_cli_finish(cli, jb_done(&b, &rc), rc);
 }
 
 static int cmd_download(struct wb_cli *cli, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "range", required_argument, NULL, 'r' },
-		{ "output", required_argument, NULL, 'o' },
-		{ "via", required_argument, NULL, 'V' },
-		{ "url", required_argument, NULL, 'u' },
-		{ NULL, 0, NULL, 0 },
-	};
+	static const char *const vias[] = { "url", "direct", NULL };
+	static const enum wb_run_file_via via_of[] = { WB_VIA_URL,
+							 WB_VIA_DIRECT_URL };
 	struct wb_run_file_loc loc = { 0 };
-	int64_t start = 0, end = -1;
-	const char *output = NULL;
 	struct wb_http_sink sink;
+	struct get_opts g;
 	struct out_file o;
 	char *path[3];
-	int opt, rc;
+	int rc;
 
-	while ((opt = getopt_long(argc, argv, "o:", opts, NULL)) != -1) {
-		if (opt == 'r' && !parse_range(optarg, &start, &end))
-			continue;
-		if (opt == 'o') {
-			output = optarg;
-		} else if (opt == 'u') {
-			loc.url = optarg; /* as if from a listing */
-		} else if (opt == 'V' && !strcmp(optarg, "url")) {
-			loc.via = WB_VIA_URL;
-		} else if (opt == 'V' && !strcmp(optarg, "direct")) {
-			loc.via = WB_VIA_DIRECT_URL;
-		} else {
-			return WB_CLI_USAGE;
-		}
-	}
-	if (optind != argc - 2 || wb_cli_split_path(argv[optind], path, 3))
+	if (parse_get_opts(argc, argv, vias, &g) || optind != argc - 2 ||
+	    wb_cli_split_path(argv[optind], path, 3))
 		return WB_CLI_USAGE;
+	if (g.via >= 0)
+		loc.via = via_of[g.via];
+	loc.url = g.url; /* as if from a listing */
 	loc.entity = path[0];
 	loc.project = path[1];
 	loc.run = path[2];
 	loc.name = argv[optind + 1];
-	if (out_open(cli, output, &o, &sink))
+	if (out_open(cli, g.output, &o, &sink))
 		return WB_CLI_ERROR;
-	rc = wb_run_file_stream(cli->client, &loc, start, end, &sink,
+	rc = wb_run_file_stream(cli->client, &loc, g.start, g.end, &sink,
 				&cli->err);
 	return out_close(cli, &o, rc);
 }
@@ -444,15 +482,15 @@ static int print_log_line(void *ud, struct wb_log_line *l)
 
 static int cmd_logs(struct wb_cli *cli, int argc, char **argv)
 {
+	static const struct listing_spec spec = { 3, 1, 1, NULL };
+	struct listing l = { 0 };
 	struct wb_log_result res;
-	char *path[3];
-	int per_page, rc;
+	int rc;
 
-	if (per_page_only(argc, argv, &per_page) || optind != argc - 1 ||
-	    wb_cli_split_path(argv[optind], path, 3))
+	if (listing_parse(argc, argv, &spec, &l))
 		return WB_CLI_USAGE;
-	rc = wb_log_lines(cli->client, path[0], path[1], path[2], per_page,
-			  print_log_line, NULL, &res, &cli->err);
+	rc = wb_log_lines(cli->client, l.path[0], l.path[1], l.path[2],
+			  l.per_page, print_log_line, NULL, &res, &cli->err);
 	if (!rc && !res.complete)
 		fprintf(stderr, "wandbfs-query: logs: only the last lines of "
 			"%" PRId64 " (the server cannot page its console log)"
@@ -529,37 +567,35 @@ static int collect_artifact(void *ud, struct wb_artifact *a)
 	return collect_add(ud, item, rc);
 }
 
+static int list_types(struct listing *l, struct wb_cli *cli)
+{
+	return wb_artifact_types_list(cli->client, l->path[0], l->path[1],
+				      l->per_page, collect_type, l->arr,
+				      &cli->err);
+}
+
 static int cmd_artifact_types(struct wb_cli *cli, int argc, char **argv)
 {
-	struct collect c = { cli, NULL };
-	char *path[2];
-	int per_page;
+	static const struct listing_spec spec = { 2, 1, 1, list_types };
 
-	if (per_page_only(argc, argv, &per_page) || optind != argc - 1 ||
-	    wb_cli_split_path(argv[optind], path, 2))
-		return WB_CLI_USAGE;
-	if (!(c.arr = cJSON_CreateArray()))
-		return wb_cli_result(cli, -ENOMEM, NULL);
-	return collect_finish(&c, wb_artifact_types_list(
-		cli->client, path[0], path[1], per_page, collect_type, &c,
-		&cli->err));
+	return run_listing(cli, argc, argv, &spec);
+}
+
+/* ENT/PROJ [TYPE] */
+static int list_collections(struct listing *l, struct wb_cli *cli)
+{
+	return wb_artifact_collections_list(cli->client, l->path[0],
+					    l->path[1], l->n_args == 2
+					    ? l->args[1] : NULL, l->per_page,
+					    collect_collection, l->arr,
+					    &cli->err);
 }
 
 static int cmd_collections(struct wb_cli *cli, int argc, char **argv)
 {
-	struct collect c = { cli, NULL };
-	char *path[2];
-	int per_page;
+	static const struct listing_spec spec = { 2, 1, 2, list_collections };
 
-	if (per_page_only(argc, argv, &per_page) || optind > argc - 1 ||
-	    optind < argc - 2 || wb_cli_split_path(argv[optind], path, 2))
-		return WB_CLI_USAGE;
-	if (!(c.arr = cJSON_CreateArray()))
-		return wb_cli_result(cli, -ENOMEM, NULL);
-	return collect_finish(&c, wb_artifact_collections_list(
-		cli->client, path[0], path[1],
-		optind == argc - 2 ? argv[optind + 1] : NULL, per_page,
-		collect_collection, &c, &cli->err));
+	return run_listing(cli, argc, argv, &spec);
 }
 
 static int cmd_versions(struct wb_cli *cli, int argc, char **argv)
@@ -569,7 +605,7 @@ static int cmd_versions(struct wb_cli *cli, int argc, char **argv)
 		{ "memberships", no_argument, NULL, 'm' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct collect c = { cli, NULL };
+	cJSON *arr;
 	int opt, per_page = 0, memberships = 0;
 	const char *type = NULL, *name;
 	char *path[2];
@@ -587,15 +623,15 @@ static int cmd_versions(struct wb_cli *cli, int argc, char **argv)
 	if (optind == argc - 3)
 		type = argv[optind + 1];
 	name = argv[argc - 1];
-	if (!(c.arr = cJSON_CreateArray()))
+	if (!(arr = cJSON_CreateArray()))
 		return wb_cli_result(cli, -ENOMEM, NULL);
 	rc = (memberships ? wb_artifact_memberships_list
 	      : wb_artifact_versions_list)(cli->client, path[0], path[1],
 					   name, per_page, collect_artifact,
-					   &c, &cli->err);
+					   arr, &cli->err);
 	/* A collection has one type: TYPE, when given, must be it. */
 	if (!rc && type) {
-		const cJSON *first = cJSON_GetArrayItem(c.arr, 0);
+		const cJSON *first = cJSON_GetArrayItem(arr, 0);
 		const char *t = wb_json_get_str(first, "type");
 
 		if (first && (!t || strcmp(t, type)))
@@ -603,7 +639,7 @@ static int cmd_versions(struct wb_cli *cli, int argc, char **argv)
 					  "of type %s, not %s", path[0],
 					  path[1], name, t ? t : "?", type);
 	}
-	return collect_finish(&c, rc);
+	return wb_cli_finish(cli, arr, rc);
 }
 
 /* Resolve ENT/PROJ/NAME:ALIAS (or --id) to a version. */
@@ -646,7 +682,7 @@ static int cmd_artifact(struct wb_cli *cli, int argc, char **argv)
 		return wb_cli_result(cli, rc, &cli->err);
 	item = artifact_json(a, &rc);
 	wb_artifact_free(a);
-	return print_item(cli, item, rc);
+	return wb_cli_finish(cli, item, rc);
 }
 
 static cJSON *manifest_json(const struct wb_manifest *m, int *rc)
@@ -699,7 +735,7 @@ static int cmd_manifest(struct wb_cli *cli, int argc, char **argv)
 		return wb_cli_result(cli, rc, &cli->err);
 	item = manifest_json(m, &rc);
 	wb_manifest_free(m);
-	return print_item(cli, item, rc);
+	return wb_cli_finish(cli, item, rc);
 }
 
 static int collect_url(void *ud, const char *path, const char *url)
@@ -712,60 +748,44 @@ static int collect_url(void *ud, const char *path, const char *url)
 	return collect_add(ud, jb_done(&b, &rc), rc);
 }
 
+/* ENT/PROJ/NAME:ALIAS (the alias stays with the name) */
+static int list_file_urls(struct listing *l, struct wb_cli *cli)
+{
+	struct wb_artifact *a = NULL;
+	int rc = wb_artifact_get(cli->client, l->path[0], l->path[1],
+				 l->path[2], &a, &cli->err);
+
+	if (!rc)
+		rc = wb_artifact_file_urls(cli->client, a, l->per_page,
+					   collect_url, l->arr, &cli->err);
+	wb_artifact_free(a);
+	return rc;
+}
+
 static int cmd_file_urls(struct wb_cli *cli, int argc, char **argv)
 {
-	struct collect c = { cli, NULL };
-	struct wb_artifact *a = NULL;
-	int per_page, rc;
+	static const struct listing_spec spec = { 3, 1, 1, list_file_urls };
 
-	if (per_page_only(argc, argv, &per_page) || optind != argc - 1)
-		return WB_CLI_USAGE;
-	rc = get_artifact(cli, argv[optind], NULL, &a);
-	if (rc == -EINVAL && !cli->err.code)
-		return WB_CLI_USAGE;
-	if (rc)
-		return wb_cli_result(cli, rc, &cli->err);
-	if (!(c.arr = cJSON_CreateArray())) {
-		wb_artifact_free(a);
-		return wb_cli_result(cli, -ENOMEM, NULL);
-	}
-	rc = wb_artifact_file_urls(cli->client, a, per_page, collect_url, &c,
-				   &cli->err);
-	wb_artifact_free(a);
-	return collect_finish(&c, rc);
+	return run_listing(cli, argc, argv, &spec);
 }
 
 static int cmd_artifact_get(struct wb_cli *cli, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "range", required_argument, NULL, 'r' },
-		{ "output", required_argument, NULL, 'o' },
-		{ "via", required_argument, NULL, 'V' },
-		{ "url", required_argument, NULL, 'u' },
-		{ NULL, 0, NULL, 0 },
-	};
+	static const char *const vias[] = { "fetch", "storage", NULL };
 	const struct wb_manifest_entry *e;
 	struct wb_artifact *a = NULL;
 	struct wb_manifest *m = NULL;
-	int64_t start = 0, end = -1;
-	const char *output = NULL, *path, *url = NULL;
+	const char *path, *url;
 	struct wb_http_sink sink;
-	int opt, rc, storage = 0;
 	char *built = NULL;
+	struct get_opts g;
 	struct out_file o;
+	int rc, storage;
 
-	while ((opt = getopt_long(argc, argv, "o:", opts, NULL)) != -1) {
-		if (opt == 'r' && !parse_range(optarg, &start, &end))
-			continue;
-		if (opt == 'o')
-			output = optarg;
-		else if (opt == 'u')
-			url = optarg; /* as if from wb_artifact_file_urls */
-		else if (opt == 'V' && !strcmp(optarg, "storage"))
-			storage = 1;
-		else if (opt != 'V' || strcmp(optarg, "fetch"))
-			return WB_CLI_USAGE;
-	}
+	if (parse_get_opts(argc, argv, vias, &g))
+		return WB_CLI_USAGE;
+	url = g.url; /* as if from wb_artifact_file_urls */
+	storage = g.via == 1;
 	if (optind != argc - 2 || (url && storage))
 		return WB_CLI_USAGE;
 	path = argv[optind + 1];
@@ -787,9 +807,9 @@ static int cmd_artifact_get(struct wb_cli *cli, int argc, char **argv)
 				     path);
 		url = built;
 	}
-	if (!rc && out_open(cli, output, &o, &sink) == WB_CLI_OK) {
+	if (!rc && out_open(cli, g.output, &o, &sink) == WB_CLI_OK) {
 		rc = wb_artifact_file_stream(cli->client, a, m, path, url,
-					     start, end, &sink, &cli->err);
+					     g.start, g.end, &sink, &cli->err);
 		rc = out_close(cli, &o, rc);
 	} else {
 		rc = wb_cli_result(cli, rc ? rc : -EIO, &cli->err);
@@ -815,14 +835,14 @@ static int collect_org(void *ud, struct wb_org *org)
 
 static int cmd_orgs(struct wb_cli *cli, int argc, char **argv)
 {
-	struct collect c = { cli, NULL };
+	cJSON *arr;
 
 	if (argc != 2)
 		return WB_CLI_USAGE;
-	if (!(c.arr = cJSON_CreateArray()))
+	if (!(arr = cJSON_CreateArray()))
 		return wb_cli_result(cli, -ENOMEM, NULL);
-	return collect_finish(&c, wb_orgs_of_entity(cli->client, argv[1],
-						    collect_org, &c,
+	return wb_cli_finish(cli, arr, wb_orgs_of_entity(cli->client, argv[1],
+						    collect_org, arr,
 						    &cli->err));
 }
 
@@ -844,53 +864,51 @@ static int collect_registry(void *ud, struct wb_registry *r)
 }
 
 /* registries ORG | registry-collections ORG NAME |
- * registry-versions ORG NAME COLLECTION */
-static int registry_cmd(struct wb_cli *cli, int argc, char **argv, int nargs)
+ * registry-versions ORG NAME COLLECTION: the spec's argument count says
+ * which. */
+static int list_registry(struct listing *l, struct wb_cli *cli)
 {
-	struct collect c = { cli, NULL };
 	struct wb_org *org = NULL;
-	int per_page, rc;
+	int rc = wb_org_resolve(cli->client, l->args[0], &org, &cli->err);
 
-	if (per_page_only(argc, argv, &per_page) || optind != argc - nargs)
-		return WB_CLI_USAGE;
-	rc = wb_org_resolve(cli->client, argv[optind], &org, &cli->err);
 	if (rc)
-		return wb_cli_result(cli, rc, &cli->err);
-	if (!(c.arr = cJSON_CreateArray())) {
-		wb_org_free(org);
-		return wb_cli_result(cli, -ENOMEM, NULL);
-	}
-	if (nargs == 1)
-		rc = wb_registries_list(cli->client, org, collect_registry, &c,
-					&cli->err);
-	else if (nargs == 2)
-		rc = wb_registry_collections_list(cli->client, org,
-						  argv[optind + 1], per_page,
-						  collect_collection, &c,
+		return rc;
+	if (l->n_args == 1)
+		rc = wb_registries_list(cli->client, org, collect_registry,
+					l->arr, &cli->err);
+	else if (l->n_args == 2)
+		rc = wb_registry_collections_list(cli->client, org, l->args[1],
+						  l->per_page,
+						  collect_collection, l->arr,
 						  &cli->err);
 	else
-		rc = wb_registry_versions_list(cli->client, org,
-					       argv[optind + 1],
-					       argv[optind + 2], per_page,
-					       collect_artifact, &c,
+		rc = wb_registry_versions_list(cli->client, org, l->args[1],
+					       l->args[2], l->per_page,
+					       collect_artifact, l->arr,
 					       &cli->err);
 	wb_org_free(org);
-	return collect_finish(&c, rc);
+	return rc;
 }
 
 static int cmd_registries(struct wb_cli *cli, int argc, char **argv)
 {
-	return registry_cmd(cli, argc, argv, 1);
+	static const struct listing_spec spec = { 0, 1, 1, list_registry };
+
+	return run_listing(cli, argc, argv, &spec);
 }
 
 static int cmd_registry_collections(struct wb_cli *cli, int argc, char **argv)
 {
-	return registry_cmd(cli, argc, argv, 2);
+	static const struct listing_spec spec = { 0, 2, 2, list_registry };
+
+	return run_listing(cli, argc, argv, &spec);
 }
 
 static int cmd_registry_versions(struct wb_cli *cli, int argc, char **argv)
 {
-	return registry_cmd(cli, argc, argv, 3);
+	static const struct listing_spec spec = { 0, 3, 3, list_registry };
+
+	return run_listing(cli, argc, argv, &spec);
 }
 
 /* ---- sweeps and reports ----------------------------------------------- */
@@ -942,24 +960,20 @@ static int cmd_sweep(struct wb_cli *cli, int argc, char **argv)
 		return wb_cli_result(cli, rc, &cli->err);
 	item = sweep_json(s, &rc);
 	wb_sweep_free(s);
-	return print_item(cli, item, rc);
+	return wb_cli_finish(cli, item, rc);
+}
+
+static int list_sweeps(struct listing *l, struct wb_cli *cli)
+{
+	return wb_sweeps_list(cli->client, l->path[0], l->path[1],
+			      l->per_page, collect_sweep, l->arr, &cli->err);
 }
 
 static int cmd_sweeps(struct wb_cli *cli, int argc, char **argv)
 {
-	struct collect c = { cli, NULL };
-	char *path[2];
-	int per_page;
+	static const struct listing_spec spec = { 2, 1, 1, list_sweeps };
 
-	if (per_page_only(argc, argv, &per_page) || optind != argc - 1 ||
-	    wb_cli_split_path(argv[optind], path, 2))
-		return WB_CLI_USAGE;
-	if (!(c.arr = cJSON_CreateArray()))
-		return wb_cli_result(cli, -ENOMEM, NULL);
-	return collect_finish(&c, wb_sweeps_list(cli->client, path[0],
-						 path[1], per_page,
-						 collect_sweep, &c,
-						 &cli->err));
+	return run_listing(cli, argc, argv, &spec);
 }
 
 static int collect_sweep_run(void *ud, struct wb_run *r)
@@ -976,20 +990,19 @@ static int collect_sweep_run(void *ud, struct wb_run *r)
 	return collect_add(ud, jb_done(&b, &rc), rc);
 }
 
+static int list_sweep_runs(struct listing *l, struct wb_cli *cli)
+{
+	struct wb_runs_query q = { .per_page = l->per_page };
+
+	return wb_sweep_runs(cli->client, l->path[0], l->path[1], l->path[2],
+			     &q, collect_sweep_run, l->arr, &cli->err);
+}
+
 static int cmd_sweep_runs(struct wb_cli *cli, int argc, char **argv)
 {
-	struct collect c = { cli, NULL };
-	struct wb_runs_query q = { 0 };
-	char *path[3];
+	static const struct listing_spec spec = { 3, 1, 1, list_sweep_runs };
 
-	if (per_page_only(argc, argv, &q.per_page) || optind != argc - 1 ||
-	    wb_cli_split_path(argv[optind], path, 3))
-		return WB_CLI_USAGE;
-	if (!(c.arr = cJSON_CreateArray()))
-		return wb_cli_result(cli, -ENOMEM, NULL);
-	return collect_finish(&c, wb_sweep_runs(cli->client, path[0], path[1],
-						path[2], &q, collect_sweep_run,
-						&c, &cli->err));
+	return run_listing(cli, argc, argv, &spec);
 }
 
 static int collect_report(void *ud, struct wb_report *r)
@@ -1010,21 +1023,17 @@ static int collect_report(void *ud, struct wb_report *r)
 	return collect_add(ud, jb_done(&b, &rc), rc);
 }
 
+static int list_reports(struct listing *l, struct wb_cli *cli)
+{
+	return wb_reports_list(cli->client, l->path[0], l->path[1],
+			       l->per_page, collect_report, l->arr, &cli->err);
+}
+
 static int cmd_reports(struct wb_cli *cli, int argc, char **argv)
 {
-	struct collect c = { cli, NULL };
-	char *path[2];
-	int per_page;
+	static const struct listing_spec spec = { 2, 1, 1, list_reports };
 
-	if (per_page_only(argc, argv, &per_page) || optind != argc - 1 ||
-	    wb_cli_split_path(argv[optind], path, 2))
-		return WB_CLI_USAGE;
-	if (!(c.arr = cJSON_CreateArray()))
-		return wb_cli_result(cli, -ENOMEM, NULL);
-	return collect_finish(&c, wb_reports_list(cli->client, path[0],
-						  path[1], per_page,
-						  collect_report, &c,
-						  &cli->err));
+	return run_listing(cli, argc, argv, &spec);
 }
 
 const struct wb_cli_cmd wb_cli_data_cmds[] = {

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "api_util.h"
 #include "cli.h"
 #include "wb_log.h"
 #include "wb_settings.h"
@@ -35,6 +36,15 @@ int wb_cli_print(struct wb_cli *cli, const cJSON *item)
 		return WB_CLI_ERROR;
 	}
 	return WB_CLI_OK;
+}
+
+int wb_cli_finish(struct wb_cli *cli, cJSON *item, int rc)
+{
+	int out = rc || !item ? wb_cli_result(cli, rc ? rc : -ENOMEM, NULL)
+			      : wb_cli_print(cli, item);
+
+	cJSON_Delete(item);
+	return out;
 }
 
 int wb_cli_result(struct wb_cli *cli, int rc, const struct wb_error *err)
@@ -233,50 +243,24 @@ static cJSON *project_json(const struct wb_project *p)
 	return o;
 }
 
+/* The string member of r at offset (from the client's run field tables). */
+static const char *run_str(const struct wb_run *r, size_t offset)
+{
+	return *(char *const *)((const char *)r + offset);
+}
+
 /* A run with the GraphQL field names; heavy fields as parsed JSON values,
  * present only when fetched. NULL on OOM or a heavy field that is not
  * JSON (*rc says which). */
 static cJSON *run_json(const struct wb_run *r, int *rc_out)
 {
-	static const struct {
-		const char *key;
-		size_t offset;
-	} strs[] = {
-		{ "id", offsetof(struct wb_run, id) },
-		{ "name", offsetof(struct wb_run, name) },
-		{ "displayName", offsetof(struct wb_run, display_name) },
-		{ "state", offsetof(struct wb_run, state) },
-		{ "group", offsetof(struct wb_run, group) },
-		{ "jobType", offsetof(struct wb_run, job_type) },
-		{ "sweepName", offsetof(struct wb_run, sweep_name) },
-		{ "commit", offsetof(struct wb_run, commit) },
-		{ "host", offsetof(struct wb_run, host) },
-		{ "description", offsetof(struct wb_run, description) },
-		{ "notes", offsetof(struct wb_run, notes) },
-		{ "createdAt", offsetof(struct wb_run, created_at) },
-		{ "heartbeatAt", offsetof(struct wb_run, heartbeat_at) },
-		{ "updatedAt", offsetof(struct wb_run, updated_at) },
-		{ "webUrl", offsetof(struct wb_run, web_url) },
-	};
-	static const struct {
-		unsigned bit;
-		const char *key;
-		size_t offset;
-	} heavy[] = {
-		{ WB_RUN_CONFIG, "config", offsetof(struct wb_run, config) },
-		{ WB_RUN_SUMMARY, "summaryMetrics",
-		  offsetof(struct wb_run, summary) },
-		{ WB_RUN_SYSTEM_METRICS, "systemMetrics",
-		  offsetof(struct wb_run, system_metrics) },
-		{ WB_RUN_HISTORY_KEYS, "historyKeys",
-		  offsetof(struct wb_run, history_keys) },
-	};
 	cJSON *o = cJSON_CreateObject(), *user;
 	int rc = o ? 0 : -ENOMEM;
 
-	for (size_t i = 0; !rc && i < sizeof(strs) / sizeof(strs[0]); i++)
-		rc = wb_cli_add_str(o, strs[i].key,
-			*(char *const *)((const char *)r + strs[i].offset));
+	for (size_t i = 0; !rc && i < api_run_n_strs; i++)
+		rc = wb_cli_add_str(o, api_run_strs[i].key,
+				    run_str(r, api_run_strs[i].offset));
+	rc = rc ? rc : wb_cli_add_str(o, "webUrl", r->web_url);
 	rc = rc ? rc : add_strv(o, "tags", r->tags, r->n_tags);
 	rc = rc ? rc : add_count(o, "historyLineCount", r->history_line_count);
 	rc = rc ? rc : add_count(o, "projectId", r->project_id);
@@ -284,11 +268,10 @@ static cJSON *run_json(const struct wb_run *r, int *rc_out)
 	rc = rc ? rc : user ? wb_cli_add_str(user, "name", r->user_name)
 			    : -ENOMEM;
 	rc = rc ? rc : wb_cli_add_str(user, "username", r->user_username);
-	for (size_t i = 0; !rc && i < sizeof(heavy) / sizeof(heavy[0]); i++)
-		if (r->heavy & heavy[i].bit)
-			rc = wb_cli_add_json(o, heavy[i].key,
-				*(char *const *)((const char *)r +
-						 heavy[i].offset));
+	for (size_t i = 0; !rc && i < api_run_n_heavy; i++)
+		if (r->heavy & api_run_heavy[i].bit)
+			rc = wb_cli_add_json(o, api_run_heavy[i].field,
+					     run_str(r, api_run_heavy[i].offset));
 	if (rc) {
 		cJSON_Delete(o);
 		*rc_out = rc;
@@ -313,9 +296,7 @@ static int cmd_viewer(struct wb_cli *cli, int argc, char **argv)
 		return wb_cli_result(cli, rc, NULL);
 	o = viewer_json(v);
 	wb_viewer_free(v);
-	rc = o ? wb_cli_print(cli, o) : wb_cli_result(cli, -ENOMEM, NULL);
-	cJSON_Delete(o);
-	return rc;
+	return wb_cli_finish(cli, o, 0);
 }
 
 static int cmd_entity(struct wb_cli *cli, int argc, char **argv)
@@ -374,9 +355,7 @@ static int cmd_projects(struct wb_cli *cli, int argc, char **argv)
 		return wb_cli_result(cli, -ENOMEM, NULL);
 	rc = wb_projects_list(cli->client, argv[optind], (int)per_page,
 			      collect_project, arr, &cli->err);
-	rc = rc ? wb_cli_result(cli, rc, NULL) : wb_cli_print(cli, arr);
-	cJSON_Delete(arr);
-	return rc;
+	return wb_cli_finish(cli, arr, rc);
 }
 
 static int cmd_project(struct wb_cli *cli, int argc, char **argv)
@@ -393,9 +372,7 @@ static int cmd_project(struct wb_cli *cli, int argc, char **argv)
 		return wb_cli_result(cli, rc, NULL);
 	o = project_json(p);
 	wb_project_free(p);
-	rc = o ? wb_cli_print(cli, o) : wb_cli_result(cli, -ENOMEM, NULL);
-	cJSON_Delete(o);
-	return rc;
+	return wb_cli_finish(cli, o, 0);
 }
 
 struct run_sink {
@@ -605,11 +582,7 @@ static int cmd_runs_fetch(struct wb_cli *cli, int argc, char **argv)
 	ordered = in_request_order(sink.arr, argv + optind + 1,
 				   argc - optind - 1);
 	cJSON_Delete(sink.arr);
-	if (!ordered)
-		return wb_cli_result(cli, -ENOMEM, NULL);
-	rc = wb_cli_print(cli, ordered);
-	cJSON_Delete(ordered);
-	return rc;
+	return wb_cli_finish(cli, ordered, 0);
 }
 
 static int cmd_config(struct wb_cli *cli, int argc, char **argv)
@@ -628,11 +601,7 @@ static int cmd_config(struct wb_cli *cli, int argc, char **argv)
 	rc = wb_config_unwrap(r->config, strlen(r->config), &config,
 			      &cli->err);
 	wb_run_free(r);
-	if (rc)
-		return wb_cli_result(cli, rc, NULL);
-	rc = wb_cli_print(cli, config);
-	cJSON_Delete(config);
-	return rc;
+	return wb_cli_finish(cli, rc ? NULL : config, rc);
 }
 
 static const struct wb_cli_cmd core_cmds[] = {

@@ -1,17 +1,16 @@
 """Helpers shared by the filesystem tests (test_fs_*.py): data directories
 for the test server, the server's truth read without our code (straight
-GraphQL from Python, the corpus files parsed by PyYAML / json), wandb.Api
-semantics for config, and request counting."""
+GraphQL from Python, the corpus files parsed by PyYAML / json, config
+unwrapped as wandb.Api does), and request counting."""
 import base64
 import json
-import math
 import os
 import re
 import urllib.request
 
 import yaml
 
-from harness import CORPUS
+from harness import CORPUS, unwrap
 
 RUN_DIR_RE = re.compile(r'^(?:offline-run|run|dryrun)-\d{8}_\d{6}-(.+)$')
 WANDB_FILES = ('config.yaml', 'run_config.yaml', 'wandb-summary.json', 'wandb-metadata.json',
@@ -63,23 +62,6 @@ def admin_update_run(server, entity, project, name, **fields):
         'Authorization': 'Basic ' + base64.b64encode(('api:' + server.api_key).encode()).decode()})
     with urllib.request.urlopen(req, timeout=30) as resp:
         assert json.loads(resp.read()) == {'ok': True}
-
-
-def same(a, b):
-    """Equality of parsed JSON, NaN equal to NaN, int and float told apart."""
-    if isinstance(a, float) and isinstance(b, float) and math.isnan(a) and math.isnan(b):
-        return True
-    if isinstance(a, dict) and isinstance(b, dict):
-        return list(a) == list(b) and all(same(a[k], b[k]) for k in a)
-    if isinstance(a, list) and isinstance(b, list):
-        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b))
-    return type(a) is type(b) and a == b
-
-
-def unwrap(wrapped):
-    """wandb.Api's run.config (wandb-api.md §5.1), in Python."""
-    return {k: (v['value'] if isinstance(v, dict) and 'value' in v else v)
-            for k, v in (wrapped or {}).items() if k not in ('_wandb', 'wandb_version')}
 
 
 def pretty(value):

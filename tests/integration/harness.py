@@ -1,10 +1,13 @@
 """Shared test harness: start the W&B-compatible test server, read its
 request logs, mount wandbfs. Used by every pytest module in this folder."""
+import glob
 import json
+import math
 import os
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 import time
 
@@ -89,6 +92,7 @@ def env_for(server, api_key=None):
 
 WANDBFS = os.path.join(BUILD, 'fs', 'wandbfs')
 SANITIZER_MARKS = ('ERROR: AddressSanitizer', 'ERROR: LeakSanitizer',
+                   'WARNING: ThreadSanitizer',
                    'runtime error:', 'SUMMARY: UndefinedBehaviorSanitizer')
 
 
@@ -201,3 +205,67 @@ class Mount:
                 self.unmount()
             except Exception:
                 self.kill()
+
+
+# ---- GraphQL documents as the client sends them ----------------------------
+
+QUERIES = os.path.join(ROOT, 'client', 'queries')
+VALIDATE = os.path.join(SHARED, 'wandb-schema', 'validate.mjs')
+GRAPHQL_MODULES = os.environ.get('GRAPHQL_MODULE_DIR',
+                                 os.path.join(ROOT, 'tests', 'server', 'node_modules'))
+
+
+def query_documents():
+    """Paths of the operation files, client/queries/<Operation>.graphql."""
+    return sorted(glob.glob(os.path.join(QUERIES, '*.graphql')))
+
+
+def query_fragments():
+    """Paths of the fragment files, client/queries/fragments/<Name>.graphql."""
+    return sorted(glob.glob(os.path.join(QUERIES, 'fragments', '*.graphql')))
+
+
+def embed_compose(out_dir, files):
+    """Run client/queries/embed.py --compose on files (operations and
+    fragments): each operation's complete document goes to out_dir."""
+    return subprocess.run([sys.executable, os.path.join(QUERIES, 'embed.py'), '--compose',
+                           str(out_dir), *files],
+                          capture_output=True, text=True, timeout=60)
+
+
+def composed_queries(out_dir):
+    """{operation name: path} of every document as the client embeds it
+    (with the fragments it spreads), written to out_dir."""
+    proc = embed_compose(out_dir, query_documents() + query_fragments())
+    assert proc.returncode == 0, 'embed.py --compose failed:\n' + proc.stderr
+    return {os.path.basename(f)[:-len('.graphql')]: os.path.join(str(out_dir),
+                                                                 os.path.basename(f))
+            for f in query_documents()}
+
+
+def run_validate(files, *opts):
+    """validate.mjs opts files, with graphql-js from tests/server."""
+    env = dict(os.environ, GRAPHQL_MODULE_DIR=GRAPHQL_MODULES)
+    return subprocess.run(['node', VALIDATE, *opts, *files],
+                          capture_output=True, text=True, env=env, timeout=120)
+
+
+# ---- comparing JSON --------------------------------------------------------
+
+
+def same(a, b):
+    """Equality of parsed JSON: NaN equal to NaN, key order and int vs float
+    told apart."""
+    if isinstance(a, float) and isinstance(b, float) and math.isnan(a) and math.isnan(b):
+        return True
+    if isinstance(a, dict) and isinstance(b, dict):
+        return list(a) == list(b) and all(same(a[k], b[k]) for k in a)
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b))
+    return type(a) is type(b) and a == b
+
+
+def unwrap(wrapped):
+    """wandb.Api's run.config (wandb-api.md §5.1), in Python."""
+    return {k: (v['value'] if isinstance(v, dict) and 'value' in v else v)
+            for k, v in (wrapped or {}).items() if k not in ('_wandb', 'wandb_version')}

@@ -16,7 +16,7 @@ import urllib.request
 import pytest
 import yaml
 
-from harness import BUILD, CORPUS, ROOT, SHARED, Server, env_for
+from harness import BUILD, CORPUS, ROOT, SHARED, Server, env_for, same, unwrap
 
 CLI = os.path.join(BUILD, 'client', 'wandbfs-query')
 ALICE_KEY = 'a' * 40
@@ -112,23 +112,6 @@ def truth_runs(server, entity, project):
         if not runs['pageInfo']['hasNextPage']:
             return out
         cursor = runs['pageInfo']['endCursor']
-
-
-def same(a, b):
-    """Equality of parsed JSON where NaN equals NaN."""
-    if isinstance(a, float) and isinstance(b, float) and math.isnan(a) and math.isnan(b):
-        return True
-    if isinstance(a, dict) and isinstance(b, dict):
-        return list(a) == list(b) and all(same(a[k], b[k]) for k in a)
-    if isinstance(a, list) and isinstance(b, list):
-        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b))
-    return type(a) is type(b) and a == b
-
-
-def unwrap(wrapped):
-    """wandb.Api's run.config (wandb-api.md §5.1), in Python."""
-    return {k: (v['value'] if isinstance(v, dict) and 'value' in v else v)
-            for k, v in (wrapped or {}).items() if k not in ('_wandb', 'wandb_version')}
 
 
 # ---- identity ------------------------------------------------------------------------------------

@@ -21,13 +21,11 @@ import urllib.parse
 
 import pytest
 
-from harness import BUILD, CORPUS, ROOT, SHARED, Server, env_for
+from harness import BUILD, CORPUS, ROOT, SHARED, Server, composed_queries, env_for, run_validate
 
 QUERY = os.path.join(BUILD, 'client', 'wandbfs-query')
 NODE_MODULES = os.path.join(ROOT, 'tests', 'server', 'node_modules')
 BASE_SCHEMA = os.path.join(SHARED, 'wandb-schema', 'schema.graphql')
-VALIDATE = os.path.join(SHARED, 'wandb-schema', 'validate.mjs')
-QUERIES = os.path.join(ROOT, 'client', 'queries')
 PAGE_CAP = 50
 RUN = 'alice/files-proj/fil3s001'
 KEY = 'k' * 40
@@ -188,14 +186,13 @@ def ops(server, since=0):
 
 # ---- documents --------------------------------------------------------------------------------
 
-def validate_docs(names, base_only):
-    files = [os.path.join(QUERIES, n + '.graphql') for n in names]
-    env = dict(os.environ, GRAPHQL_MODULE_DIR=NODE_MODULES)
-    args = ['node', VALIDATE, '--quiet'] + (['--base-only'] if base_only else []) + files
-    return subprocess.run(args, capture_output=True, text=True, env=env)
+def test_documents_validate(tmp_path):
+    docs = composed_queries(tmp_path)  # as the client sends them
 
+    def validate_docs(names, base_only):
+        return run_validate([docs[n] for n in names], '--quiet', '--isolate',
+                            *(['--base-only'] if base_only else []))
 
-def test_documents_validate():
     p = validate_docs(BASE_DOCS, True)
     assert p.returncode == 0, p.stdout + p.stderr
     p = validate_docs(EXT_DOCS, False)

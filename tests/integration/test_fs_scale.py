@@ -13,8 +13,8 @@ from collections import Counter
 
 import pytest
 
-from fsutil import data_dir, graphql_count, same, truth_runs, unwrap
-from harness import Mount, Server
+from fsutil import data_dir, graphql_count, truth_runs
+from harness import Mount, Server, same, unwrap
 
 ENT, PROJ, N = 'bench', 'grep2k', 2000
 PATTERN = '"optimizer": "adam"'
@@ -155,3 +155,18 @@ def test_same_cold_file_many_threads_one_fetch(srv, truth):
             t.join(timeout=60)
         assert len(out) == 8 and len(set(out)) == 1
         assert fetched_names(srv, before) == [[name]]
+
+
+def test_tiny_memory_bound_still_exact(srv, truth):
+    """With a cache far smaller than the project, entries are evicted while
+    in use (listing, sibling records): reads stay exact, only cost more."""
+    names = sorted(truth)[:150]
+    with Mount(srv, args=['--cache-max-bytes=64K']) as m:
+        runs = m.path(ENT, PROJ, 'runs')
+        assert len(os.listdir(runs)) == N
+        for name in names:
+            p = os.path.join(runs, name, 'config.json')
+            with open(p, 'rb') as fh:
+                data = fh.read()
+            assert os.stat(p).st_size == len(data)
+            assert same(json.loads(data), unwrap(truth[name]['config'])), name

@@ -12,9 +12,8 @@ import time
 
 import pytest
 
-from fsutil import (corpus_runs, data_dir, graphql_count, raw_graphql, same,
-                    truth_runs)
-from harness import CORPUS, WANDBFS, Mount, Server, env_for
+from fsutil import corpus_runs, data_dir, truth_runs
+from harness import CORPUS, WANDBFS, Mount, Server, env_for, same
 
 ALICE_KEY = 'alice-' + 'a' * 34
 BOB_KEY = 'bob-' + 'b' * 36

@@ -280,6 +280,18 @@ static void test_names(void **state)
 	assert_int_equal(wfs_names_find(l, "a"), 1);
 	assert_int_equal(wfs_names_find(l, "run0999"), 1001);
 	assert_int_equal(wfs_names_find(l, "c"), -1);
+	/* Name order (bytewise), positions follow. */
+	wfs_names_sort(l);
+	assert_string_equal(l->v[0], "a");
+	assert_string_equal(l->v[1], "b");
+	assert_string_equal(l->v[2], "run0000");
+	assert_int_equal(wfs_names_find(l, "b"), 1);
+	assert_int_equal(wfs_names_find(l, "run0999"), 1001);
+	assert_int_equal(wfs_names_find(l, "run0500"), 502);
+	wfs_obj_unref(&l->obj);
+	l = wfs_names_new();
+	wfs_names_sort(l); /* empty: nothing to sort, no crash */
+	assert_int_equal(l->n, 0);
 	wfs_obj_unref(&l->obj);
 
 	assert_true(wfs_name_usable("abc123"));

@@ -16,6 +16,7 @@
 
 import {paginate} from './paginate.js';
 import {compileFilter, compileOrder, lookupPath} from './filters.js';
+import {projectFieldOf} from './resolvers-core.js';
 import {base64, formatTime, mimetypeOf} from './store.js';
 import {
 	artifactModel, projectArtifacts, findMembership, membershipByName, membershipAliases,
@@ -72,15 +73,8 @@ function versionField(name) {
 	return null;
 }
 
-// Registry project filters (the fields the SDK documents for registries).
-function projectFieldOf(store) {
-	const fields = {
-		id: {get: (p) => p.numericId}, name: {get: (p) => p.name}, description: {get: (p) => p.description},
-		entity_id: {get: (p) => store.entities.get(p.entity)?.numericId},
-		created_at: timeField((p) => store.projectCreatedAtMs(p)), updated_at: timeField((p) => store.projectUpdatedAtMs(p)),
-	};
-	return (name) => fields[name] ?? null;
-}
+// Registry project filters: the fields the SDK documents for registries.
+const REGISTRY_PROJECT_FIELDS = ['id', 'name', 'description', 'entity_id', 'created_at', 'updated_at'];
 
 function selectCollections(colls, {filters, order, collectionTypes}) {
 	const kinds = collectionTypes?.length ? new Set(collectionTypes) : null;
@@ -199,7 +193,7 @@ function typeCollections(project, type) {
 function entityCollections(ctx, entityName, projectFilters) {
 	const {store, user} = ctx;
 	if (!store.visibleEntity(user, entityName)) return null;
-	const pred = compileFilter(projectFilters, projectFieldOf(store));
+	const pred = compileFilter(projectFilters, projectFieldOf(store, REGISTRY_PROJECT_FIELDS));
 	return store.projectsOf(user, entityName).filter(pred).flatMap((p) => [...projectArtifacts(p).collections.values()]);
 }
 

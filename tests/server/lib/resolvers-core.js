@@ -94,7 +94,9 @@ function parseSpec(spec) {
 
 // ---- project and sweep field maps for filters/order -------------------------------------------------
 
-function projectFieldOf(store) {
+// Project fields for filters and order. `only` (a list of names), when given, limits them to those
+// (registries document fewer; resolvers-artifacts.js).
+export function projectFieldOf(store, only = null) {
 	const fields = {
 		name: {get: (p) => p.name}, id: {get: (p) => p.numericId}, entity_id: {get: (p) => store.entities.get(p.entity)?.numericId},
 		entityName: {get: (p) => p.entity}, entity_name: {get: (p) => p.entity}, description: {get: (p) => p.description},
@@ -102,7 +104,7 @@ function projectFieldOf(store) {
 		created_at: {get: (p) => store.projectCreatedAtMs(p), type: 'time'}, createdAt: {get: (p) => store.projectCreatedAtMs(p), type: 'time'},
 		updated_at: {get: (p) => store.projectUpdatedAtMs(p), type: 'time'}, updatedAt: {get: (p) => store.projectUpdatedAtMs(p), type: 'time'},
 	};
-	return (name) => fields[name] ?? null;
+	return (name) => (!only || only.includes(name) ? fields[name] ?? null : null);
 }
 
 function selectProjects(store, projects, {filters, order}) {
