@@ -250,7 +250,8 @@ int wb_manifest_parse(const char *text, size_t len, struct wb_manifest **out,
 		if (rc)
 			goto out;
 	}
-	qsort(m->entries, m->n_entries, sizeof(*m->entries), entry_cmp);
+	if (m->n_entries > 1) /* qsort(NULL, 0) is undefined */
+		qsort(m->entries, m->n_entries, sizeof(*m->entries), entry_cmp);
 	for (size_t i = 1; i < m->n_entries; i++) {
 		if (strcmp(m->entries[i - 1].path, m->entries[i].path) == 0) {
 			rc = wb_error_set(err, -EINVAL, 0,

@@ -494,6 +494,18 @@ int wfs_fetch_project(struct wfs *fs, const char *ent, const char *proj,
 			      (struct wfs_obj **)out);
 }
 
+int wfs_fetch_project_full(struct wfs *fs, const char *ent, const char *proj,
+			   struct wfs_project_rec **out)
+{
+	struct list_ctx id = { .fs = fs, .ent = ent, .proj = proj };
+	char key[KEY_MAX];
+
+	*out = NULL;
+	snprintf(key, sizeof(key), "pj/%s/%s", ent, proj);
+	return cached_or_fill(fs, key, fill_project, &id,
+			      (struct wfs_obj **)out);
+}
+
 /* ---- runs ---------------------------------------------------------------- */
 
 static void run_key(char *key, const char *ent, const char *proj,

@@ -12,8 +12,8 @@ static int project_json(struct wfs *fs, struct wfs_node *file,
 {
 	const struct wfs_node *proj = wfs_node_up(file, 1);
 	struct wfs_project_rec *rec;
-	int rc = wfs_fetch_project(fs, wfs_node_up(proj, 1)->name, proj->name,
-				   &rec);
+	int rc = wfs_fetch_project_full(fs, wfs_node_up(proj, 1)->name,
+					proj->name, &rec);
 
 	if (rc)
 		return rc;

@@ -42,6 +42,11 @@ int wfs_fetch_projects(struct wfs *fs, const char *ent,
 int wfs_fetch_project(struct wfs *fs, const char *ent, const char *proj,
 		      struct wfs_project_rec **out);
 
+/* The project with the fields a listing leaves out (runCount), for
+ * project.json: one request per cache lifetime. */
+int wfs_fetch_project_full(struct wfs *fs, const char *ent, const char *proj,
+			   struct wfs_project_rec **out);
+
 /* Runs of a project (light listing, every page, in the server's order);
  * fills the light run records too. */
 int wfs_fetch_runs(struct wfs *fs, const char *ent, const char *proj,

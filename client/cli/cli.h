@@ -6,6 +6,8 @@
 #ifndef WB_CLI_H
 #define WB_CLI_H
 
+#include <stddef.h>
+#include <stdint.h>
 #include <cjson/cJSON.h>
 #include "wb_api.h"
 #include "wb_json.h"
@@ -58,11 +60,31 @@ int wb_cli_parse_heavy(const char *list, unsigned *mask);
 int wb_cli_parse_int(const char *s, long long min, long long max,
 		     long long *out);
 
-/* Add key: s, or key: null when s is NULL. 0 or -ENOMEM. */
-int wb_cli_add_str(cJSON *obj, const char *key, const char *s);
+/* A JSON object being filled member by member; the first failure sticks
+ * in rc and later calls do nothing. */
+struct wb_jb {
+	cJSON *o;
+	int rc;
+};
 
-/* Add key: the JSON value in text (parsed exactly, NaN and big integers
- * kept), or null when text is NULL. 0, -ENOMEM or -EBADMSG. */
-int wb_cli_add_json(cJSON *obj, const char *key, const char *text);
+struct wb_jb wb_jb_new(void);
+/* key: s, or null when s is NULL. */
+void wb_jb_str(struct wb_jb *b, const char *key, const char *s);
+/* key: v exactly, or null when v < 0 (the structs' "unknown"). */
+void wb_jb_int(struct wb_jb *b, const char *key, int64_t v);
+/* key: true/false, or null when v < 0. */
+void wb_jb_bool(struct wb_jb *b, const char *key, int v);
+/* key: the JSON value in text (parsed exactly, NaN and big integers
+ * kept; -EBADMSG when it is not JSON), or null when text is NULL. */
+void wb_jb_json(struct wb_jb *b, const char *key, const char *text);
+/* key: an array of the n strings v. */
+void wb_jb_strv(struct wb_jb *b, const char *key, char *const *v, size_t n);
+/* key: item (taken over; a NULL item is a failure, rc or -ENOMEM), or
+ * with key NULL: item appended to the array arr. */
+void wb_jb_item(struct wb_jb *b, const char *key, cJSON *arr, cJSON *item,
+		int rc);
+/* The finished object, or NULL after freeing it (and *rc set) when any
+ * step failed. */
+cJSON *wb_jb_done(struct wb_jb *b, int *rc);
 
 #endif

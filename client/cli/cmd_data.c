@@ -16,81 +16,7 @@
 #include "wb_runfiles.h"
 #include "wb_sweeps.h"
 
-/* ---- JSON building ---------------------------------------------------- */
-
-/* An object being filled; the first failure sticks in rc. */
-struct jb {
-	cJSON *o;
-	int rc;
-};
-
-static struct jb jb_new(void)
-{
-	struct jb b = { cJSON_CreateObject(), 0 };
-
-	if (!b.o)
-		b.rc = -ENOMEM;
-	return b;
-}
-
-static void jb_str(struct jb *b, const char *key, const char *s)
-{
-	if (!b->rc)
-		b->rc = wb_cli_add_str(b->o, key, s);
-}
-
-/* Exact integer; null for the structs' "unknown" (-1) marker. */
-static void jb_int(struct jb *b, const char *key, int64_t v)
-{
-	char text[24];
-	cJSON *item;
-
-	if (b->rc)
-		return;
-	snprintf(text, sizeof(text), "%" PRId64, v);
-	item = v >= 0 ? wb_json_number_from_text(text) : cJSON_CreateNull();
-	if (!item || !cJSON_AddItemToObject(b->o, key, item)) {
-		cJSON_Delete(item);
-		b->rc = -ENOMEM;
-	}
-}
-
-static void jb_bool(struct jb *b, const char *key, int v)
-{
-	if (!b->rc && !cJSON_AddBoolToObject(b->o, key, v))
-		b->rc = -ENOMEM;
-}
-
-static void jb_json(struct jb *b, const char *key, const char *text)
-{
-	if (!b->rc)
-		b->rc = wb_cli_add_json(b->o, key, text);
-}
-
-static void jb_strv(struct jb *b, const char *key, char *const *v, size_t n)
-{
-	cJSON *arr;
-
-	if (b->rc)
-		return;
-	arr = cJSON_AddArrayToObject(b->o, key);
-	for (size_t i = 0; arr && i < n; i++)
-		if (!cJSON_AddItemToArray(arr, cJSON_CreateString(v[i])))
-			arr = NULL;
-	if (!arr)
-		b->rc = -ENOMEM;
-}
-
-/* The finished object, or NULL (and *rc) on failure. */
-static cJSON *jb_done(struct jb *b, int *rc)
-{
-	if (b->rc) {
-		cJSON_Delete(b->o);
-		*rc = b->rc;
-		return NULL;
-	}
-	return b->o;
-}
+/* ---- listings --------------------------------------------------------- */
 
 /* Add an item of a listing to the array (the callbacks' ud) that is
  * printed at the end. */
@@ -281,16 +207,16 @@ static int out_close(struct wb_cli *cli, struct out_file *o, int rc)
 
 static cJSON *run_file_json(const struct wb_run_file *f, int *rc)
 {
-	struct jb b = jb_new();
+	struct wb_jb b = wb_jb_new();
 
-	jb_str(&b, "name", f->name);
-	jb_int(&b, "sizeBytes", f->size);
-	jb_str(&b, "md5", f->md5);
-	jb_str(&b, "mimetype", f->mimetype);
-	jb_str(&b, "updatedAt", f->updated_at);
-	jb_str(&b, "url", f->url);
-	jb_str(&b, "directUrl", f->direct_url);
-	return jb_done(&b, rc);
+	wb_jb_str(&b, "name", f->name);
+	wb_jb_int(&b, "sizeBytes", f->size);
+	wb_jb_str(&b, "md5", f->md5);
+	wb_jb_str(&b, "mimetype", f->mimetype);
+	wb_jb_str(&b, "updatedAt", f->updated_at);
+	wb_jb_str(&b, "url", f->url);
+	wb_jb_str(&b, "directUrl", f->direct_url);
+	return wb_jb_done(&b, rc);
 }
 
 static int collect_file(void *ud, struct wb_run_file *f)
@@ -321,7 +247,7 @@ static int cmd_file_exists(struct wb_cli *cli, int argc, char **argv)
 	struct wb_run_file *f = NULL;
 	char *path[3];
 	cJSON *file;
-	struct jb b;
+	struct wb_jb b;
 	int rc;
 
 	if (argc != 3 || wb_cli_split_path(argv[1], path, 3))
@@ -331,19 +257,16 @@ static int cmd_file_exists(struct wb_cli *cli, int argc, char **argv)
 				argv[2], &f, &cli->err);
 	if (rc)
 		return wb_cli_result(cli, rc, &cli->err);
-	b = jb_new();
-	jb_str(&b, "name", argv[2]);
-	jb_bool(&b, "exists", f != NULL);
-	if (f && !b.rc) {
-		file = run_file_json(f, &b.rc);
-		if (file && !cJSON_AddItemToObject(b.o, "file", file)) {
-			cJSON_Delete(file);
-			b.rc = -ENOMEM;
-		}
+	b = wb_jb_new();
+	wb_jb_str(&b, "name", argv[2]);
+	wb_jb_bool(&b, "exists", f != NULL);
+	rc = 0;
+	if (f) {
+		file = run_file_json(f, &rc);
+		wb_jb_item(&b, "file", NULL, file, rc);
 	}
 	wb_run_file_free(f);
-	rc = 0;
-	return wb_cli_finish(cli, jb_done(&b, &rc), rc);
+	return wb_cli_finish(cli, wb_jb_done(&b, &rc), rc);
 }
 
 static int cmd_download(struct wb_cli *cli, int argc, char **argv)
@@ -456,18 +379,18 @@ static int cmd_events(struct wb_cli *cli, int argc, char **argv)
 
 static int print_log_line(void *ud, struct wb_log_line *l)
 {
-	struct jb b = jb_new();
+	struct wb_jb b = wb_jb_new();
 	int rc = 0;
 	cJSON *item;
 	char *text;
 
-	jb_int(&b, "number", l->number);
-	jb_str(&b, "timestamp", l->timestamp);
-	jb_str(&b, "level", l->level);
-	jb_str(&b, "label", l->label);
-	jb_str(&b, "line", l->line);
+	wb_jb_int(&b, "number", l->number);
+	wb_jb_str(&b, "timestamp", l->timestamp);
+	wb_jb_str(&b, "level", l->level);
+	wb_jb_str(&b, "label", l->label);
+	wb_jb_str(&b, "line", l->line);
 	wb_log_line_free(l);
-	item = jb_done(&b, &rc);
+	item = wb_jb_done(&b, &rc);
 	if (!item)
 		return rc;
 	(void)ud;
@@ -502,60 +425,60 @@ static int cmd_logs(struct wb_cli *cli, int argc, char **argv)
 
 static int collect_type(void *ud, struct wb_artifact_type *t)
 {
-	struct jb b = jb_new();
+	struct wb_jb b = wb_jb_new();
 	int rc = 0;
 
-	jb_str(&b, "id", t->id);
-	jb_str(&b, "name", t->name);
-	jb_str(&b, "description", t->description);
-	jb_str(&b, "createdAt", t->created_at);
+	wb_jb_str(&b, "id", t->id);
+	wb_jb_str(&b, "name", t->name);
+	wb_jb_str(&b, "description", t->description);
+	wb_jb_str(&b, "createdAt", t->created_at);
 	wb_artifact_type_free(t);
-	return collect_add(ud, jb_done(&b, &rc), rc);
+	return collect_add(ud, wb_jb_done(&b, &rc), rc);
 }
 
 static int collect_collection(void *ud, struct wb_artifact_collection *col)
 {
-	struct jb b = jb_new();
+	struct wb_jb b = wb_jb_new();
 	int rc = 0;
 
-	jb_str(&b, "id", col->id);
-	jb_str(&b, "name", col->name);
-	jb_str(&b, "type", col->type);
-	jb_str(&b, "entity", col->entity);
-	jb_str(&b, "project", col->project);
-	jb_str(&b, "kind", col->is_portfolio ? "portfolio" : "sequence");
-	jb_str(&b, "description", col->description);
-	jb_str(&b, "createdAt", col->created_at);
-	jb_str(&b, "updatedAt", col->updated_at);
+	wb_jb_str(&b, "id", col->id);
+	wb_jb_str(&b, "name", col->name);
+	wb_jb_str(&b, "type", col->type);
+	wb_jb_str(&b, "entity", col->entity);
+	wb_jb_str(&b, "project", col->project);
+	wb_jb_str(&b, "kind", col->is_portfolio ? "portfolio" : "sequence");
+	wb_jb_str(&b, "description", col->description);
+	wb_jb_str(&b, "createdAt", col->created_at);
+	wb_jb_str(&b, "updatedAt", col->updated_at);
 	wb_artifact_collection_free(col);
-	return collect_add(ud, jb_done(&b, &rc), rc);
+	return collect_add(ud, wb_jb_done(&b, &rc), rc);
 }
 
 static cJSON *artifact_json(const struct wb_artifact *a, int *rc)
 {
-	struct jb b = jb_new();
+	struct wb_jb b = wb_jb_new();
 
-	jb_str(&b, "id", a->id);
-	jb_str(&b, "entity", a->entity);
-	jb_str(&b, "project", a->project);
-	jb_str(&b, "collection", a->collection);
-	jb_str(&b, "version", a->version);
-	jb_strv(&b, "aliases", a->aliases, a->n_aliases);
-	jb_str(&b, "type", a->type);
-	jb_str(&b, "sourceEntity", a->source_entity);
-	jb_str(&b, "sourceProject", a->source_project);
-	jb_str(&b, "sourceCollection", a->source_collection);
-	jb_int(&b, "sourceVersionIndex", a->source_version);
-	jb_bool(&b, "isLink", a->is_link);
-	jb_str(&b, "state", a->state);
-	jb_str(&b, "digest", a->digest);
-	jb_int(&b, "size", a->size);
-	jb_int(&b, "fileCount", a->file_count);
-	jb_str(&b, "description", a->description);
-	jb_json(&b, "metadata", a->metadata);
-	jb_str(&b, "createdAt", a->created_at);
-	jb_str(&b, "updatedAt", a->updated_at);
-	return jb_done(&b, rc);
+	wb_jb_str(&b, "id", a->id);
+	wb_jb_str(&b, "entity", a->entity);
+	wb_jb_str(&b, "project", a->project);
+	wb_jb_str(&b, "collection", a->collection);
+	wb_jb_str(&b, "version", a->version);
+	wb_jb_strv(&b, "aliases", a->aliases, a->n_aliases);
+	wb_jb_str(&b, "type", a->type);
+	wb_jb_str(&b, "sourceEntity", a->source_entity);
+	wb_jb_str(&b, "sourceProject", a->source_project);
+	wb_jb_str(&b, "sourceCollection", a->source_collection);
+	wb_jb_int(&b, "sourceVersionIndex", a->source_version);
+	wb_jb_bool(&b, "isLink", a->is_link);
+	wb_jb_str(&b, "state", a->state);
+	wb_jb_str(&b, "digest", a->digest);
+	wb_jb_int(&b, "size", a->size);
+	wb_jb_int(&b, "fileCount", a->file_count);
+	wb_jb_str(&b, "description", a->description);
+	wb_jb_json(&b, "metadata", a->metadata);
+	wb_jb_str(&b, "createdAt", a->created_at);
+	wb_jb_str(&b, "updatedAt", a->updated_at);
+	return wb_jb_done(&b, rc);
 }
 
 static int collect_artifact(void *ud, struct wb_artifact *a)
@@ -687,33 +610,31 @@ static int cmd_artifact(struct wb_cli *cli, int argc, char **argv)
 
 static cJSON *manifest_json(const struct wb_manifest *m, int *rc)
 {
-	struct jb b = jb_new();
+	struct wb_jb b = wb_jb_new();
 	cJSON *entries = NULL;
 
-	jb_int(&b, "version", m->version);
-	jb_str(&b, "storagePolicy", m->storage_policy);
-	jb_str(&b, "storageLayout", m->layout == WB_LAYOUT_V2 ? "V2" : "V1");
-	jb_str(&b, "storageRegion", m->region);
+	wb_jb_int(&b, "version", m->version);
+	wb_jb_str(&b, "storagePolicy", m->storage_policy);
+	wb_jb_str(&b, "storageLayout", m->layout == WB_LAYOUT_V2 ? "V2" : "V1");
+	wb_jb_str(&b, "storageRegion", m->region);
 	if (!b.rc && !(entries = cJSON_AddArrayToObject(b.o, "entries")))
 		b.rc = -ENOMEM;
 	for (size_t i = 0; !b.rc && i < m->n_entries; i++) {
 		const struct wb_manifest_entry *e = &m->entries[i];
-		struct jb eb = jb_new();
+		struct wb_jb eb = wb_jb_new();
+		int erc = 0;
 		cJSON *item;
 
-		jb_str(&eb, "path", e->path);
-		jb_str(&eb, "digest", e->digest);
-		jb_int(&eb, "size", e->size);
-		jb_str(&eb, "birthArtifactID", e->birth_artifact_id);
-		jb_str(&eb, "ref", e->ref);
-		jb_json(&eb, "extra", e->extra);
-		item = jb_done(&eb, &b.rc);
-		if (item && !cJSON_AddItemToArray(entries, item)) {
-			cJSON_Delete(item);
-			b.rc = -ENOMEM;
-		}
+		wb_jb_str(&eb, "path", e->path);
+		wb_jb_str(&eb, "digest", e->digest);
+		wb_jb_int(&eb, "size", e->size);
+		wb_jb_str(&eb, "birthArtifactID", e->birth_artifact_id);
+		wb_jb_str(&eb, "ref", e->ref);
+		wb_jb_json(&eb, "extra", e->extra);
+		item = wb_jb_done(&eb, &erc);
+		wb_jb_item(&b, NULL, entries, item, erc);
 	}
-	return jb_done(&b, rc);
+	return wb_jb_done(&b, rc);
 }
 
 static int cmd_manifest(struct wb_cli *cli, int argc, char **argv)
@@ -740,12 +661,12 @@ static int cmd_manifest(struct wb_cli *cli, int argc, char **argv)
 
 static int collect_url(void *ud, const char *path, const char *url)
 {
-	struct jb b = jb_new();
+	struct wb_jb b = wb_jb_new();
 	int rc = 0;
 
-	jb_str(&b, "path", path);
-	jb_str(&b, "url", url);
-	return collect_add(ud, jb_done(&b, &rc), rc);
+	wb_jb_str(&b, "path", path);
+	wb_jb_str(&b, "url", url);
+	return collect_add(ud, wb_jb_done(&b, &rc), rc);
 }
 
 /* ENT/PROJ/NAME:ALIAS (the alias stays with the name) */
@@ -824,13 +745,13 @@ static int cmd_artifact_get(struct wb_cli *cli, int argc, char **argv)
 
 static int collect_org(void *ud, struct wb_org *org)
 {
-	struct jb b = jb_new();
+	struct wb_jb b = wb_jb_new();
 	int rc = 0;
 
-	jb_str(&b, "name", org->name);
-	jb_str(&b, "orgEntity", org->org_entity);
+	wb_jb_str(&b, "name", org->name);
+	wb_jb_str(&b, "orgEntity", org->org_entity);
 	wb_org_free(org);
-	return collect_add(ud, jb_done(&b, &rc), rc);
+	return collect_add(ud, wb_jb_done(&b, &rc), rc);
 }
 
 static int cmd_orgs(struct wb_cli *cli, int argc, char **argv)
@@ -842,25 +763,25 @@ static int cmd_orgs(struct wb_cli *cli, int argc, char **argv)
 	if (!(arr = cJSON_CreateArray()))
 		return wb_cli_result(cli, -ENOMEM, NULL);
 	return wb_cli_finish(cli, arr, wb_orgs_of_entity(cli->client, argv[1],
-						    collect_org, arr,
-						    &cli->err));
+							 collect_org, arr,
+							 &cli->err));
 }
 
 static int collect_registry(void *ud, struct wb_registry *r)
 {
-	struct jb b = jb_new();
+	struct wb_jb b = wb_jb_new();
 	int rc = 0;
 
-	jb_str(&b, "name", r->name);
-	jb_str(&b, "project", r->project);
-	jb_str(&b, "orgEntity", r->org_entity);
-	jb_str(&b, "id", r->id);
-	jb_str(&b, "description", r->description);
-	jb_str(&b, "access", r->access);
-	jb_str(&b, "createdAt", r->created_at);
-	jb_str(&b, "updatedAt", r->updated_at);
+	wb_jb_str(&b, "name", r->name);
+	wb_jb_str(&b, "project", r->project);
+	wb_jb_str(&b, "orgEntity", r->org_entity);
+	wb_jb_str(&b, "id", r->id);
+	wb_jb_str(&b, "description", r->description);
+	wb_jb_str(&b, "access", r->access);
+	wb_jb_str(&b, "createdAt", r->created_at);
+	wb_jb_str(&b, "updatedAt", r->updated_at);
 	wb_registry_free(r);
-	return collect_add(ud, jb_done(&b, &rc), rc);
+	return collect_add(ud, wb_jb_done(&b, &rc), rc);
 }
 
 /* registries ORG | registry-collections ORG NAME |
@@ -915,25 +836,25 @@ static int cmd_registry_versions(struct wb_cli *cli, int argc, char **argv)
 
 static cJSON *sweep_json(const struct wb_sweep *s, int *rc)
 {
-	struct jb b = jb_new();
+	struct wb_jb b = wb_jb_new();
 
-	jb_str(&b, "id", s->id);
-	jb_str(&b, "name", s->name);
-	jb_str(&b, "displayName", s->display_name);
-	jb_str(&b, "method", s->method);
-	jb_str(&b, "state", s->state);
-	jb_str(&b, "description", s->description);
-	jb_str(&b, "config", s->config);
+	wb_jb_str(&b, "id", s->id);
+	wb_jb_str(&b, "name", s->name);
+	wb_jb_str(&b, "displayName", s->display_name);
+	wb_jb_str(&b, "method", s->method);
+	wb_jb_str(&b, "state", s->state);
+	wb_jb_str(&b, "description", s->description);
+	wb_jb_str(&b, "config", s->config);
 	if (!b.rc && !(s->has_best_loss
 		       ? cJSON_AddNumberToObject(b.o, "bestLoss", s->best_loss)
 		       : cJSON_AddNullToObject(b.o, "bestLoss")))
 		b.rc = -ENOMEM;
-	jb_int(&b, "runCount", s->run_count);
-	jb_int(&b, "runCountExpected", s->run_count_expected);
-	jb_str(&b, "createdAt", s->created_at);
-	jb_str(&b, "updatedAt", s->updated_at);
-	jb_str(&b, "webUrl", s->web_url);
-	return jb_done(&b, rc);
+	wb_jb_int(&b, "runCount", s->run_count);
+	wb_jb_int(&b, "runCountExpected", s->run_count_expected);
+	wb_jb_str(&b, "createdAt", s->created_at);
+	wb_jb_str(&b, "updatedAt", s->updated_at);
+	wb_jb_str(&b, "webUrl", s->web_url);
+	return wb_jb_done(&b, rc);
 }
 
 static int collect_sweep(void *ud, struct wb_sweep *s)
@@ -978,16 +899,16 @@ static int cmd_sweeps(struct wb_cli *cli, int argc, char **argv)
 
 static int collect_sweep_run(void *ud, struct wb_run *r)
 {
-	struct jb b = jb_new();
+	struct wb_jb b = wb_jb_new();
 	int rc = 0;
 
-	jb_str(&b, "name", r->name);
-	jb_str(&b, "displayName", r->display_name);
-	jb_str(&b, "state", r->state);
-	jb_str(&b, "sweepName", r->sweep_name);
-	jb_str(&b, "createdAt", r->created_at);
+	wb_jb_str(&b, "name", r->name);
+	wb_jb_str(&b, "displayName", r->display_name);
+	wb_jb_str(&b, "state", r->state);
+	wb_jb_str(&b, "sweepName", r->sweep_name);
+	wb_jb_str(&b, "createdAt", r->created_at);
 	wb_run_free(r);
-	return collect_add(ud, jb_done(&b, &rc), rc);
+	return collect_add(ud, wb_jb_done(&b, &rc), rc);
 }
 
 static int list_sweep_runs(struct listing *l, struct wb_cli *cli)
@@ -1007,20 +928,20 @@ static int cmd_sweep_runs(struct wb_cli *cli, int argc, char **argv)
 
 static int collect_report(void *ud, struct wb_report *r)
 {
-	struct jb b = jb_new();
+	struct wb_jb b = wb_jb_new();
 	int rc = 0;
 
-	jb_str(&b, "id", r->id);
-	jb_str(&b, "name", r->name);
-	jb_str(&b, "displayName", r->display_name);
-	jb_str(&b, "description", r->description);
-	jb_str(&b, "user", r->user);
-	jb_json(&b, "spec", r->spec);
-	jb_str(&b, "createdAt", r->created_at);
-	jb_str(&b, "updatedAt", r->updated_at);
-	jb_str(&b, "webUrl", r->web_url);
+	wb_jb_str(&b, "id", r->id);
+	wb_jb_str(&b, "name", r->name);
+	wb_jb_str(&b, "displayName", r->display_name);
+	wb_jb_str(&b, "description", r->description);
+	wb_jb_str(&b, "user", r->user);
+	wb_jb_json(&b, "spec", r->spec);
+	wb_jb_str(&b, "createdAt", r->created_at);
+	wb_jb_str(&b, "updatedAt", r->updated_at);
+	wb_jb_str(&b, "webUrl", r->web_url);
 	wb_report_free(r);
-	return collect_add(ud, jb_done(&b, &rc), rc);
+	return collect_add(ud, wb_jb_done(&b, &rc), rc);
 }
 
 static int list_reports(struct listing *l, struct wb_cli *cli)

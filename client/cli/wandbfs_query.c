@@ -121,10 +121,9 @@ int wb_cli_parse_int(const char *s, long long min, long long max,
 	return 0;
 }
 
-int wb_cli_add_str(cJSON *obj, const char *key, const char *s)
+/* Add key: v (taken over; NULL is OOM) to obj. */
+static int add_item(cJSON *obj, const char *key, cJSON *v)
 {
-	cJSON *v = s ? cJSON_CreateString(s) : cJSON_CreateNull();
-
 	if (!v || !cJSON_AddItemToObject(obj, key, v)) {
 		cJSON_Delete(v);
 		return -ENOMEM;
@@ -132,115 +131,138 @@ int wb_cli_add_str(cJSON *obj, const char *key, const char *s)
 	return 0;
 }
 
-int wb_cli_add_json(cJSON *obj, const char *key, const char *text)
+struct wb_jb wb_jb_new(void)
 {
-	struct wb_error err;
-	cJSON *v = text ? wb_json_parse(text, strlen(text), &err)
-			: cJSON_CreateNull();
+	struct wb_jb b = { cJSON_CreateObject(), 0 };
 
-	if (!v)
-		return text ? err.code : -ENOMEM;
-	if (!cJSON_AddItemToObject(obj, key, v)) {
-		cJSON_Delete(v);
-		return -ENOMEM;
-	}
-	return 0;
+	if (!b.o)
+		b.rc = -ENOMEM;
+	return b;
 }
 
-/* ---- JSON for the typed results --------------------------------------- */
+void wb_jb_str(struct wb_jb *b, const char *key, const char *s)
+{
+	if (!b->rc)
+		b->rc = add_item(b->o, key, s ? cJSON_CreateString(s)
+					      : cJSON_CreateNull());
+}
 
-/* An integer member, exact; null when negative (the "unknown" marker of
- * the structs). */
-static int add_count(cJSON *obj, const char *key, int64_t v)
+void wb_jb_int(struct wb_jb *b, const char *key, int64_t v)
 {
 	char text[24];
-	cJSON *item;
 
+	if (b->rc)
+		return;
 	snprintf(text, sizeof(text), "%" PRId64, v);
-	item = v >= 0 ? wb_json_number_from_text(text) : cJSON_CreateNull();
-	if (!item || !cJSON_AddItemToObject(obj, key, item)) {
-		cJSON_Delete(item);
-		return -ENOMEM;
-	}
-	return 0;
+	b->rc = add_item(b->o, key, v >= 0 ? wb_json_number_from_text(text)
+					   : cJSON_CreateNull());
 }
 
-static int add_bool(cJSON *obj, const char *key, int v)
+void wb_jb_bool(struct wb_jb *b, const char *key, int v)
 {
-	cJSON *item = v < 0 ? cJSON_CreateNull() : cJSON_CreateBool(v);
-
-	if (!item || !cJSON_AddItemToObject(obj, key, item)) {
-		cJSON_Delete(item);
-		return -ENOMEM;
-	}
-	return 0;
+	if (!b->rc)
+		b->rc = add_item(b->o, key, v < 0 ? cJSON_CreateNull()
+						  : cJSON_CreateBool(v));
 }
 
-static int add_strv(cJSON *obj, const char *key, char *const *v, size_t n)
+void wb_jb_json(struct wb_jb *b, const char *key, const char *text)
 {
-	cJSON *arr = cJSON_AddArrayToObject(obj, key);
+	struct wb_error err;
+	cJSON *v;
 
+	if (b->rc)
+		return;
+	v = text ? wb_json_parse(text, strlen(text), &err)
+		 : cJSON_CreateNull();
+	b->rc = v ? add_item(b->o, key, v) : text ? err.code : -ENOMEM;
+}
+
+void wb_jb_strv(struct wb_jb *b, const char *key, char *const *v, size_t n)
+{
+	cJSON *arr;
+
+	if (b->rc)
+		return;
+	arr = cJSON_AddArrayToObject(b->o, key);
 	for (size_t i = 0; arr && i < n; i++) {
 		cJSON *s = cJSON_CreateString(v[i]);
 
 		if (!s || !cJSON_AddItemToArray(arr, s)) {
 			cJSON_Delete(s);
-			return -ENOMEM;
+			arr = NULL;
 		}
 	}
-	return arr ? 0 : -ENOMEM;
+	if (!arr)
+		b->rc = -ENOMEM;
 }
 
-static cJSON *viewer_json(const struct wb_viewer *v)
+void wb_jb_item(struct wb_jb *b, const char *key, cJSON *arr, cJSON *item,
+		int rc)
 {
-	cJSON *o = cJSON_CreateObject(), *orgs;
-	int rc = o ? 0 : -ENOMEM;
-
-	rc = rc ? rc : wb_cli_add_str(o, "id", v->id);
-	rc = rc ? rc : wb_cli_add_str(o, "username", v->username);
-	rc = rc ? rc : wb_cli_add_str(o, "entity", v->entity);
-	rc = rc ? rc : wb_cli_add_str(o, "email", v->email);
-	rc = rc ? rc : add_strv(o, "teams", v->teams, v->n_teams);
-	orgs = rc ? NULL : cJSON_AddArrayToObject(o, "organizations");
-	for (size_t i = 0; orgs && !rc && i < v->n_orgs; i++) {
-		cJSON *org = cJSON_CreateObject();
-
-		if (!org || !cJSON_AddItemToArray(orgs, org)) {
-			cJSON_Delete(org);
-			rc = -ENOMEM;
-			break;
-		}
-		rc = wb_cli_add_str(org, "name", v->orgs[i]);
-		rc = rc ? rc : wb_cli_add_str(org, "orgEntity",
-					      v->org_entities[i]);
+	if (b->rc) {
+		cJSON_Delete(item);
+	} else if (!item) {
+		b->rc = rc ? rc : -ENOMEM;
+	} else if (key) {
+		b->rc = add_item(b->o, key, item);
+	} else if (!cJSON_AddItemToArray(arr, item)) {
+		cJSON_Delete(item);
+		b->rc = -ENOMEM;
 	}
-	if (rc || !orgs) {
-		cJSON_Delete(o);
-		return NULL;
-	}
-	return o;
 }
 
-static cJSON *project_json(const struct wb_project *p)
+cJSON *wb_jb_done(struct wb_jb *b, int *rc)
 {
-	cJSON *o = cJSON_CreateObject();
-	int rc = o ? 0 : -ENOMEM;
-
-	rc = rc ? rc : wb_cli_add_str(o, "id", p->id);
-	rc = rc ? rc : wb_cli_add_str(o, "name", p->name);
-	rc = rc ? rc : wb_cli_add_str(o, "entity", p->entity);
-	rc = rc ? rc : wb_cli_add_str(o, "description", p->description);
-	rc = rc ? rc : wb_cli_add_str(o, "createdAt", p->created_at);
-	rc = rc ? rc : wb_cli_add_str(o, "updatedAt", p->updated_at);
-	rc = rc ? rc : wb_cli_add_str(o, "access", p->access);
-	rc = rc ? rc : add_count(o, "runCount", p->run_count);
-	rc = rc ? rc : add_bool(o, "readOnly", p->read_only);
-	rc = rc ? rc : wb_cli_add_str(o, "webUrl", p->web_url);
-	if (rc) {
-		cJSON_Delete(o);
+	if (b->rc) {
+		cJSON_Delete(b->o);
+		*rc = b->rc;
 		return NULL;
 	}
-	return o;
+	return b->o;
+}
+
+/* ---- JSON for the typed results --------------------------------------- */
+
+static cJSON *viewer_json(const struct wb_viewer *v, int *rc)
+{
+	struct wb_jb b = wb_jb_new();
+	cJSON *orgs = NULL;
+
+	wb_jb_str(&b, "id", v->id);
+	wb_jb_str(&b, "username", v->username);
+	wb_jb_str(&b, "entity", v->entity);
+	wb_jb_str(&b, "email", v->email);
+	wb_jb_strv(&b, "teams", v->teams, v->n_teams);
+	if (!b.rc && !(orgs = cJSON_AddArrayToObject(b.o, "organizations")))
+		b.rc = -ENOMEM;
+	for (size_t i = 0; !b.rc && i < v->n_orgs; i++) {
+		struct wb_jb org = wb_jb_new();
+		int org_rc = 0;
+		cJSON *item;
+
+		wb_jb_str(&org, "name", v->orgs[i]);
+		wb_jb_str(&org, "orgEntity", v->org_entities[i]);
+		item = wb_jb_done(&org, &org_rc);
+		wb_jb_item(&b, NULL, orgs, item, org_rc);
+	}
+	return wb_jb_done(&b, rc);
+}
+
+static cJSON *project_json(const struct wb_project *p, int *rc)
+{
+	struct wb_jb b = wb_jb_new();
+
+	wb_jb_str(&b, "id", p->id);
+	wb_jb_str(&b, "name", p->name);
+	wb_jb_str(&b, "entity", p->entity);
+	wb_jb_str(&b, "description", p->description);
+	wb_jb_str(&b, "createdAt", p->created_at);
+	wb_jb_str(&b, "updatedAt", p->updated_at);
+	wb_jb_str(&b, "access", p->access);
+	wb_jb_int(&b, "runCount", p->run_count);
+	wb_jb_bool(&b, "readOnly", p->read_only);
+	wb_jb_str(&b, "webUrl", p->web_url);
+	return wb_jb_done(&b, rc);
 }
 
 /* The string member of r at offset (from the client's run field tables). */
@@ -252,32 +274,29 @@ static const char *run_str(const struct wb_run *r, size_t offset)
 /* A run with the GraphQL field names; heavy fields as parsed JSON values,
  * present only when fetched. NULL on OOM or a heavy field that is not
  * JSON (*rc says which). */
-static cJSON *run_json(const struct wb_run *r, int *rc_out)
+static cJSON *run_json(const struct wb_run *r, int *rc)
 {
-	cJSON *o = cJSON_CreateObject(), *user;
-	int rc = o ? 0 : -ENOMEM;
+	struct wb_jb b = wb_jb_new(), user;
+	int user_rc = 0;
+	cJSON *item;
 
-	for (size_t i = 0; !rc && i < api_run_n_strs; i++)
-		rc = wb_cli_add_str(o, api_run_strs[i].key,
-				    run_str(r, api_run_strs[i].offset));
-	rc = rc ? rc : wb_cli_add_str(o, "webUrl", r->web_url);
-	rc = rc ? rc : add_strv(o, "tags", r->tags, r->n_tags);
-	rc = rc ? rc : add_count(o, "historyLineCount", r->history_line_count);
-	rc = rc ? rc : add_count(o, "projectId", r->project_id);
-	user = rc ? NULL : cJSON_AddObjectToObject(o, "user");
-	rc = rc ? rc : user ? wb_cli_add_str(user, "name", r->user_name)
-			    : -ENOMEM;
-	rc = rc ? rc : wb_cli_add_str(user, "username", r->user_username);
-	for (size_t i = 0; !rc && i < api_run_n_heavy; i++)
+	for (size_t i = 0; i < api_run_n_strs; i++)
+		wb_jb_str(&b, api_run_strs[i].key,
+			  run_str(r, api_run_strs[i].offset));
+	wb_jb_str(&b, "webUrl", r->web_url);
+	wb_jb_strv(&b, "tags", r->tags, r->n_tags);
+	wb_jb_int(&b, "historyLineCount", r->history_line_count);
+	wb_jb_int(&b, "projectId", r->project_id);
+	user = wb_jb_new();
+	wb_jb_str(&user, "name", r->user_name);
+	wb_jb_str(&user, "username", r->user_username);
+	item = wb_jb_done(&user, &user_rc);
+	wb_jb_item(&b, "user", NULL, item, user_rc);
+	for (size_t i = 0; i < api_run_n_heavy; i++)
 		if (r->heavy & api_run_heavy[i].bit)
-			rc = wb_cli_add_json(o, api_run_heavy[i].field,
-					     run_str(r, api_run_heavy[i].offset));
-	if (rc) {
-		cJSON_Delete(o);
-		*rc_out = rc;
-		return NULL;
-	}
-	return o;
+			wb_jb_json(&b, api_run_heavy[i].field,
+				   run_str(r, api_run_heavy[i].offset));
+	return wb_jb_done(&b, rc);
 }
 
 /* ---- core commands ---------------------------------------------------- */
@@ -294,15 +313,15 @@ static int cmd_viewer(struct wb_cli *cli, int argc, char **argv)
 	rc = wb_viewer_get(cli->client, &v, &cli->err);
 	if (rc)
 		return wb_cli_result(cli, rc, NULL);
-	o = viewer_json(v);
+	o = viewer_json(v, &rc);
 	wb_viewer_free(v);
-	return wb_cli_finish(cli, o, 0);
+	return wb_cli_finish(cli, o, rc);
 }
 
 static int cmd_entity(struct wb_cli *cli, int argc, char **argv)
 {
 	struct wb_entity *e;
-	cJSON *o;
+	struct wb_jb b;
 	int rc;
 
 	if (argc != 2)
@@ -310,26 +329,24 @@ static int cmd_entity(struct wb_cli *cli, int argc, char **argv)
 	rc = wb_entity_get(cli->client, argv[1], &e, &cli->err);
 	if (rc)
 		return wb_cli_result(cli, rc, NULL);
-	o = cJSON_CreateObject();
-	rc = o ? 0 : -ENOMEM;
-	rc = rc ? rc : wb_cli_add_str(o, "id", e->id);
-	rc = rc ? rc : wb_cli_add_str(o, "name", e->name);
-	rc = rc ? rc : add_bool(o, "isTeam", e->is_team);
+	b = wb_jb_new();
+	wb_jb_str(&b, "id", e->id);
+	wb_jb_str(&b, "name", e->name);
+	wb_jb_bool(&b, "isTeam", e->is_team);
 	wb_entity_free(e);
-	rc = rc ? wb_cli_result(cli, rc, NULL) : wb_cli_print(cli, o);
-	cJSON_Delete(o);
-	return rc;
+	return wb_cli_finish(cli, wb_jb_done(&b, &rc), rc);
 }
 
 /* Listing callbacks collect JSON into an array. */
 static int collect_project(void *ud, struct wb_project *p)
 {
-	cJSON *o = project_json(p);
+	int rc = 0;
+	cJSON *o = project_json(p, &rc);
 
 	wb_project_free(p);
 	if (!o || !cJSON_AddItemToArray(ud, o)) {
 		cJSON_Delete(o);
-		return -ENOMEM;
+		return rc ? rc : -ENOMEM;
 	}
 	return 0;
 }
@@ -370,9 +387,9 @@ static int cmd_project(struct wb_cli *cli, int argc, char **argv)
 	rc = wb_project_get(cli->client, path[0], path[1], &p, &cli->err);
 	if (rc)
 		return wb_cli_result(cli, rc, NULL);
-	o = project_json(p);
+	o = project_json(p, &rc);
 	wb_project_free(p);
-	return wb_cli_finish(cli, o, 0);
+	return wb_cli_finish(cli, o, rc);
 }
 
 struct run_sink {

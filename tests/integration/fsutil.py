@@ -10,7 +10,7 @@ import urllib.request
 
 import yaml
 
-from harness import CORPUS, unwrap
+from harness import CORPUS, raw_graphql, unwrap  # noqa: F401 (re-exported)
 
 RUN_DIR_RE = re.compile(r'^(?:offline-run|run|dryrun)-\d{8}_\d{6}-(.+)$')
 WANDB_FILES = ('config.yaml', 'run_config.yaml', 'wandb-summary.json', 'wandb-metadata.json',
@@ -22,19 +22,6 @@ def data_dir(tmp_path_factory, name, server_json):
     d = tmp_path_factory.mktemp(name)
     (d / 'server.json').write_text(json.dumps(server_json))
     return str(d)
-
-
-def raw_graphql(server, query, variables, api_key=None):
-    """The server's answer, read without our client (the independent truth)."""
-    body = json.dumps({'query': query, 'variables': variables}).encode()
-    key = api_key or server.api_key
-    req = urllib.request.Request(server.base_url + '/graphql', data=body, headers={
-        'Content-Type': 'application/json',
-        'Authorization': 'Basic ' + base64.b64encode(('api:' + key).encode()).decode()})
-    with urllib.request.urlopen(req, timeout=60) as resp:
-        doc = json.loads(resp.read())
-    assert not doc.get('errors'), doc
-    return doc['data']
 
 
 def truth_runs(server, entity, project):

@@ -1,5 +1,6 @@
 """Shared test harness: start the W&B-compatible test server, read its
 request logs, mount wandbfs. Used by every pytest module in this folder."""
+import base64
 import glob
 import json
 import math
@@ -10,6 +11,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SHARED = os.path.abspath(os.environ.get('WB_SHARED_DIR', os.path.join(ROOT, '..', 'shared')))
@@ -269,3 +271,35 @@ def unwrap(wrapped):
     """wandb.Api's run.config (wandb-api.md §5.1), in Python."""
     return {k: (v['value'] if isinstance(v, dict) and 'value' in v else v)
             for k, v in (wrapped or {}).items() if k not in ('_wandb', 'wandb_version')}
+
+
+# ---- the server's answers, read without our client (the independent truth) --
+
+
+def raw_graphql(server, query, variables, api_key=None):
+    """data of a GraphQL request sent straight to server; asserts no errors."""
+    body = json.dumps({'query': query, 'variables': variables}).encode()
+    key = api_key or server.api_key
+    req = urllib.request.Request(server.base_url + '/graphql', data=body, headers={
+        'Content-Type': 'application/json',
+        'Authorization': 'Basic ' + base64.b64encode(('api:' + key).encode()).decode()})
+    with urllib.request.urlopen(req, timeout=60) as resp:
+        doc = json.loads(resp.read())
+    assert not doc.get('errors'), doc
+    return doc['data']
+
+
+def raw_runs(server, entity, project, fields):
+    """Every run node of a project with the given fields (a selection, e.g.
+    'name state config'), in pages of 1000."""
+    query = ('query T($e: String!, $p: String!, $c: String) { project(name: $p, entityName: $e) {'
+             ' runs(first: 1000, after: $c) { edges { node { %s } }'
+             ' pageInfo { endCursor hasNextPage } } } }' % fields)
+    cursor = None
+    while True:
+        runs = raw_graphql(server, query, {'e': entity, 'p': project, 'c': cursor})['project']['runs']
+        for e in runs['edges']:
+            yield e['node']
+        if not runs['pageInfo']['hasNextPage']:
+            return
+        cursor = runs['pageInfo']['endCursor']

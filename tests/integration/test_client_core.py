@@ -3,7 +3,6 @@ the real CLI (build/client/wandbfs-query) against the test server. Answers
 are compared with what the server holds, read independently: straight
 GraphQL from Python for generated runs, config.yaml parsed by PyYAML for the
 corpus. Request counts come from the server's request log."""
-import base64
 import http.server
 import json
 import math
@@ -11,12 +10,11 @@ import os
 import re
 import subprocess
 import threading
-import urllib.request
 
 import pytest
 import yaml
 
-from harness import BUILD, CORPUS, ROOT, SHARED, Server, env_for, same, unwrap
+from harness import BUILD, CORPUS, ROOT, SHARED, Server, env_for, raw_runs, same, unwrap
 
 CLI = os.path.join(BUILD, 'client', 'wandbfs-query')
 ALICE_KEY = 'a' * 40
@@ -84,34 +82,12 @@ def graphql_ops(server, op=None):
     return [e for e in server.requests('graphql') if op is None or e.get('op') == op]
 
 
-def raw_graphql(server, query, variables):
-    """The server's answer, read without our client (the independent truth)."""
-    body = json.dumps({'query': query, 'variables': variables}).encode()
-    req = urllib.request.Request(server.base_url + '/graphql', data=body, headers={
-        'Content-Type': 'application/json',
-        'Authorization': 'Basic ' + base64.b64encode(('api:' + server.api_key).encode()).decode()})
-    with urllib.request.urlopen(req, timeout=60) as resp:
-        doc = json.loads(resp.read())
-    assert not doc.get('errors'), doc
-    return doc['data']
-
-
 def truth_runs(server, entity, project):
-    """name -> {config, summaryMetrics} parsed, for every run (one big page)."""
-    query = ('query T($e: String!, $p: String!, $c: String) { project(name: $p, entityName: $e) {'
-             ' runs(first: 1000, after: $c) { edges { node { name createdAt state config summaryMetrics } }'
-             ' pageInfo { endCursor hasNextPage } } } }')
-    out, cursor = {}, None
-    while True:
-        runs = raw_graphql(server, query, {'e': entity, 'p': project, 'c': cursor})['project']['runs']
-        for e in runs['edges']:
-            n = e['node']
-            out[n['name']] = {'config': json.loads(n['config'] or '{}'),
-                              'summaryMetrics': json.loads(n['summaryMetrics'] or '{}'),
-                              'createdAt': n['createdAt'], 'state': n['state']}
-        if not runs['pageInfo']['hasNextPage']:
-            return out
-        cursor = runs['pageInfo']['endCursor']
+    """name -> {config, summaryMetrics} parsed, createdAt and state, for every run."""
+    return {n['name']: {'config': json.loads(n['config'] or '{}'),
+                        'summaryMetrics': json.loads(n['summaryMetrics'] or '{}'),
+                        'createdAt': n['createdAt'], 'state': n['state']}
+            for n in raw_runs(server, entity, project, 'name createdAt state config summaryMetrics')}
 
 
 # ---- identity ------------------------------------------------------------------------------------

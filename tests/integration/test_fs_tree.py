@@ -102,6 +102,9 @@ def test_tree_as_alice_and_bob(users):
             proj = json.load(f)
         assert (proj['name'], proj['entity'], proj['access']) == ('secret', 'alice', 'PRIVATE')
         assert proj['url'].endswith('/alice/secret/workspace')
+        assert proj['runCount'] == len(listdir(a.path('alice', 'secret', 'runs')))
+        with open(a.path('alice', 'open', 'project.json')) as f:
+            assert json.load(f)['runCount'] == len(truth)
 
 
 # ---- every corpus run, content and sizes -------------------------------------------------------
