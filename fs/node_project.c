@@ -24,12 +24,12 @@ static int project_list(struct wfs *fs, struct wfs_node *dir,
 	return wfs_fixed_list(project_children, out);
 }
 
-static int project_stat(struct wfs *fs, struct wfs_node *dir,
-			struct wfs_stat *st)
+int wfs_project_dir_stat(struct wfs *fs, const struct wfs_node *project,
+			 struct wfs_stat *st)
 {
 	struct wfs_project_rec *rec;
-	int rc = wfs_fetch_project(fs, wfs_node_up(dir, 1)->name, dir->name,
-				   &rec);
+	int rc = wfs_fetch_project(fs, wfs_node_up(project, 1)->name,
+				   project->name, &rec);
 
 	if (rc)
 		return rc;
@@ -38,6 +38,12 @@ static int project_stat(struct wfs *fs, struct wfs_node *dir,
 	st->cls = WFS_CLASS_LISTING;
 	wfs_obj_unref(&rec->obj);
 	return 0;
+}
+
+static int project_stat(struct wfs *fs, struct wfs_node *dir,
+			struct wfs_stat *st)
+{
+	return wfs_project_dir_stat(fs, dir, st);
 }
 
 const struct wfs_node_type wfs_type_project = {

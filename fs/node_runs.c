@@ -53,17 +53,7 @@ static int runs_list(struct wfs *fs, struct wfs_node *dir,
 
 static int runs_stat(struct wfs *fs, struct wfs_node *dir, struct wfs_stat *st)
 {
-	struct wfs_project_rec *rec;
-	int rc = wfs_fetch_project(fs, wfs_node_up(dir, 2)->name,
-				   wfs_node_up(dir, 1)->name, &rec);
-
-	if (rc)
-		return rc;
-	st->mtime = rec->mtime;
-	st->ctime = rec->ctime;
-	st->cls = WFS_CLASS_LISTING;
-	wfs_obj_unref(&rec->obj);
-	return 0;
+	return wfs_project_dir_stat(fs, wfs_node_up(dir, 1), st);
 }
 
 const struct wfs_node_type wfs_type_runs = {

@@ -139,4 +139,9 @@ extern const struct wfs_node_type wfs_type_config_json;
 extern const struct wfs_node_type wfs_type_summary_json;
 extern const struct wfs_node_type wfs_type_metadata_json;
 
+/* Times of a project directory, shared by the project dir and its runs/
+ * dir (node_project.c). */
+int wfs_project_dir_stat(struct wfs *fs, const struct wfs_node *project,
+			 struct wfs_stat *st);
+
 #endif
