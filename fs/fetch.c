@@ -383,6 +383,32 @@ static int project_cb(void *ud, struct wb_project *p)
 	return ctx->rc;
 }
 
+/* The end of a listing fill, shared by projects and runs: log the request,
+ * turn a failure into its errno (caching a confirmed absence when asked),
+ * else sort the names and store them. Name order is what ls, shell globs
+ * and readdir walk, so the siblings fetched together are the ones read
+ * next. */
+static int listing_done(struct wfs *fs, const char *key, struct list_ctx *ctx,
+			int rc, const struct wb_error *err, const char *what,
+			double t0, int cache_absent, struct wfs_obj **out)
+{
+	api_done(what, ctx->names->n, t0, rc);
+	if (!rc)
+		rc = ctx->rc;
+	if (rc) {
+		wfs_obj_unref(&ctx->names->obj);
+		if (rc == -ENOENT && cache_absent) {
+			wfs_cache_put_absent(fs->cache, key);
+			return -ENOENT;
+		}
+		return wfs_fetch_errno(rc, err, what);
+	}
+	wfs_names_sort(ctx->names);
+	store(fs, key, &ctx->names->obj, WFS_CLASS_LISTING);
+	*out = &ctx->names->obj;
+	return 0;
+}
+
 static int fill_projects(struct wfs *fs, const char *key, const void *arg,
 			 struct wfs_obj **out)
 {
@@ -397,17 +423,7 @@ static int fill_projects(struct wfs *fs, const char *key, const void *arg,
 		return -ENOMEM;
 	rc = wb_projects_list(fs->client, ctx.ent, 0, project_cb, &ctx, &err);
 	snprintf(what, sizeof(what), "Projects %s", ctx.ent);
-	api_done(what, ctx.names->n, t0, rc);
-	if (!rc)
-		rc = ctx.rc;
-	if (rc) {
-		wfs_obj_unref(&ctx.names->obj);
-		return wfs_fetch_errno(rc, &err, what);
-	}
-	wfs_names_sort(ctx.names);
-	store(fs, key, &ctx.names->obj, WFS_CLASS_LISTING);
-	*out = &ctx.names->obj;
-	return 0;
+	return listing_done(fs, key, &ctx, rc, &err, what, t0, 0, out);
 }
 
 int wfs_fetch_projects(struct wfs *fs, const char *ent,
@@ -576,23 +592,7 @@ static int fill_runs(struct wfs *fs, const char *key, const void *arg,
 	rc = wb_runs_list(fs->client, ctx.ent, ctx.proj, &q, run_list_cb, &ctx,
 			  &err);
 	snprintf(what, sizeof(what), "Runs %s/%s", ctx.ent, ctx.proj);
-	api_done(what, ctx.names->n, t0, rc);
-	if (!rc)
-		rc = ctx.rc;
-	if (rc) {
-		wfs_obj_unref(&ctx.names->obj);
-		if (rc == -ENOENT) {
-			wfs_cache_put_absent(fs->cache, key);
-			return -ENOENT;
-		}
-		return wfs_fetch_errno(rc, &err, what);
-	}
-	/* Name order: what ls, shell globs and readdir
-	 * all walk, so the siblings fetched together are the ones read next. */
-	wfs_names_sort(ctx.names);
-	store(fs, key, &ctx.names->obj, WFS_CLASS_LISTING);
-	*out = &ctx.names->obj;
-	return 0;
+	return listing_done(fs, key, &ctx, rc, &err, what, t0, 1, out);
 }
 
 int wfs_fetch_runs(struct wfs *fs, const char *ent, const char *proj,
