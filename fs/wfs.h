@@ -30,6 +30,7 @@ struct wfs_options {
 struct wfs_fetch; /* wfs_fetch.h */
 struct wfs_nodes; /* wfs_node.h */
 struct wfs_handle; /* ops.c: an open file or directory */
+struct wfs_data; /* data/wfs_data.h: artifact bytes */
 
 struct wfs {
 	struct wfs_options opt;
@@ -37,6 +38,7 @@ struct wfs {
 	struct wfs_cache *cache;
 	struct wfs_fetch *fetch;
 	struct wfs_nodes *nodes;
+	struct wfs_data *data;   /* NULL until the client exists */
 	/* Open handles, so those the kernel never released (a release still
 	 * queued at unmount) are freed at exit. */
 	pthread_mutex_t handles_mu;
