@@ -1,6 +1,7 @@
 /* artifacts.c — artifact types, collections, versions (wandb-api.md §8.1-
- * §8.5), per-file download URLs (§8.7, §8.8), wandb-artifact:// reference
- * resolution (§8.9) and reading an entry's bytes. Manifests: manifest.c. */
+ * §8.5), the versions a run logged or used, web links, per-file download
+ * URLs (§8.7, §8.8), wandb-artifact:// reference resolution (§8.9) and
+ * reading an entry's bytes. Manifests: manifest.c. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,10 +10,12 @@
 #include "api_util.h"
 #include "wb_artifacts.h"
 #include "wb_log.h"
+#include "wb_registry.h"
 
 #define TYPES_PER_PAGE 50
 #define COLLECTIONS_PER_PAGE 50
 #define VERSIONS_PER_PAGE 50
+#define RUN_ARTIFACTS_PER_PAGE 100
 #define FILE_URLS_PER_PAGE 5000 /* WANDB_ARTIFACT_FETCH_FILE_URL_BATCH_SIZE */
 #define REF_HOPS_MAX 4 /* chains are collapsed at upload: 1 hop suffices */
 
@@ -222,6 +225,9 @@ void wb_artifact_free(struct wb_artifact *a)
 	free(a->metadata);
 	free(a->created_at);
 	free(a->updated_at);
+	free(a->producer_entity);
+	free(a->producer_project);
+	free(a->producer_run);
 	free(a);
 }
 
@@ -276,6 +282,20 @@ struct addressed {
 	int aliases_span;        /* list spans collections: filter by name */
 };
 
+/* The run of a createdBy union (a user leaves the three NULL). */
+static int producer(struct wb_artifact *a, const cJSON *by)
+{
+	const char *t = wb_json_get_str(by, "__typename");
+	int rc;
+
+	if (!t || strcmp(t, "Run"))
+		return 0;
+	rc = dneed_str(by, "name", &a->producer_run);
+	if (!rc)
+		rc = owner_names(by, &a->producer_entity, &a->producer_project);
+	return rc;
+}
+
 static int artifact_build(const cJSON *node, const struct addressed *how,
 			  struct wb_artifact **out)
 {
@@ -311,6 +331,8 @@ static int artifact_build(const cJSON *node, const struct addressed *how,
 		rc = api_dup_str(node, "createdAt", &a->created_at);
 	if (!rc)
 		rc = api_dup_str(node, "updatedAt", &a->updated_at);
+	if (!rc)
+		rc = producer(a, wb_json_get(node, "createdBy"));
 	if (!rc)
 		rc = take_aliases(a, how->aliases, how->aliases_span
 				  ? a->collection : NULL, &vn);
@@ -462,6 +484,70 @@ int wb_artifact_memberships_list(struct wb_client *c, const char *entity,
 	return versions_run(c, "CollectionMemberships", entity, project,
 			    collection, per_page, locate_memberships,
 			    membership_edge, cb, ud, err);
+}
+
+static const cJSON *locate_run_logged(const cJSON *data, const char **missing)
+{
+	return dpath(data, missing, "project", "run", "outputArtifacts", NULL);
+}
+
+static const cJSON *locate_run_used(const cJSON *data, const char **missing)
+{
+	return dpath(data, missing, "project", "run", "inputArtifacts", NULL);
+}
+
+int wb_run_artifacts_list(struct wb_client *c, const char *entity,
+			  const char *project, const char *run,
+			  enum wb_run_artifacts which, int per_page,
+			  wb_artifact_cb cb, void *ud, struct wb_error *err)
+{
+	char what[512];
+	struct list_ctx l = { .cb.art = cb, .ud = ud, .what = what };
+	int used = which == WB_RUN_USED;
+
+	snprintf(what, sizeof(what), "%s/%s/%s %s artifacts", entity, project,
+		 run, used ? "used" : "logged");
+	/* No page hook: each version is addressed through its own source
+	 * sequence, its aliases filtered to that sequence. */
+	return list_run(c, used ? "RunInputArtifacts" : "RunOutputArtifacts",
+			dvars("entity", entity, "project", project, "run", run,
+			      NULL),
+			per_page > 0 ? per_page : RUN_ARTIFACTS_PER_PAGE,
+			used ? locate_run_used : locate_run_logged,
+			version_edge, NULL, &l, err);
+}
+
+/* ---- web links -------------------------------------------------------- */
+
+char *wb_artifact_web_url(const struct wb_client *c,
+			  const struct wb_artifact *a, const char *org)
+{
+	static const size_t plen = sizeof(WB_REGISTRY_PREFIX) - 1;
+	char *page, *sel = NULL, *sel_q = NULL, *ver_q = NULL, *url = NULL;
+
+	if (!org || strncmp(a->project, WB_REGISTRY_PREFIX, plen) ||
+	    !a->project[plen])
+		return wb_client_web_url(c, a->entity, a->project, "artifacts",
+					 a->type ? a->type : "", a->collection,
+					 a->version, NULL);
+	page = wb_client_web_url(c, "orgs", org, "registry",
+				 a->project + plen, NULL);
+	if (page && asprintf(&sel, "%s/%s/%s", a->entity, a->project,
+			     a->collection) >= 0) {
+		sel_q = wb_url_quote(sel);
+		ver_q = wb_url_quote(a->version);
+		if (sel_q && ver_q &&
+		    asprintf(&url, "%s?selectionPath=%s&view=membership"
+			     "&version=%s", page, sel_q, ver_q) < 0)
+			url = NULL;
+	} else {
+		sel = NULL;
+	}
+	free(page);
+	free(sel);
+	free(sel_q);
+	free(ver_q);
+	return url;
 }
 
 /* ---- one version ------------------------------------------------------ */

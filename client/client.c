@@ -147,6 +147,15 @@ char *wb_client_web_url(const struct wb_client *c, ...)
 	return url;
 }
 
+char *wb_url_quote(const char *s)
+{
+	char *out = malloc(quote_segment(NULL, s) + 1);
+
+	if (out)
+		out[quote_segment(out, s)] = '\0';
+	return out;
+}
+
 /* ---- parallel fan-out ------------------------------------------------ */
 
 struct fanout {

@@ -84,6 +84,9 @@ struct wb_artifact {
 	char *metadata;     /* JSON text, "{}" when null */
 	char *created_at;
 	char *updated_at;   /* or NULL */
+	char *producer_entity;  /* the run that logged it (createdBy); all */
+	char *producer_project; /* three NULL when a user logged it outside */
+	char *producer_run;     /* a run */
 };
 
 typedef int (*wb_artifact_cb)(void *ud, struct wb_artifact *a);
@@ -109,6 +112,27 @@ int wb_artifact_memberships_list(struct wb_client *c, const char *entity,
 int wb_artifact_get(struct wb_client *c, const char *entity,
 		    const char *project, const char *name_alias,
 		    struct wb_artifact **out, struct wb_error *err);
+
+/* The versions a run logged (WB_RUN_LOGGED: outputArtifacts) or used
+ * (WB_RUN_USED: inputArtifacts), each addressed through its source
+ * sequence, every page (per_page 0 = 100). -ENOENT for a null project or
+ * run. */
+enum wb_run_artifacts { WB_RUN_LOGGED, WB_RUN_USED };
+int wb_run_artifacts_list(struct wb_client *c, const char *entity,
+			  const char *project, const char *run,
+			  enum wb_run_artifacts which, int per_page,
+			  wb_artifact_cb cb, void *ud, struct wb_error *err);
+
+/* The web page of version a (malloc'd; NULL on OOM):
+ *   {app}/{entity}/{project}/artifacts/{type}/{collection}/{version}
+ * and for a version addressed through a registry (project
+ * "wandb-registry-<name>") of organization `org` (display name, or NULL
+ * when unknown: then the plain form):
+ *   {app}/orgs/{org}/registry/{name}?selectionPath={entity/project/
+ *   collection}&view=membership&version={version}
+ * every segment and the selection path percent-encoded. */
+char *wb_artifact_web_url(const struct wb_client *c,
+			  const struct wb_artifact *a, const char *org);
 
 /* A version by its global id, addressed through its source sequence. */
 int wb_artifact_get_by_id(struct wb_client *c, const char *id,

@@ -34,6 +34,10 @@ int wb_client_max_inflight(const struct wb_client *c);
 char *wb_client_web_url(const struct wb_client *c, ...)
 	__attribute__((sentinel));
 
+/* s percent-encoded as Python's quote(s, safe="") (malloc'd; NULL on
+ * OOM), for a query-string value. */
+char *wb_url_quote(const char *s);
+
 /* Run job(ud, i) for i in [0, n) on up to max_inflight threads; returns the
  * first non-zero job result (all jobs still run) or 0. Used for batched
  * fetches that should go out in parallel. */
