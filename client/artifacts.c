@@ -504,14 +504,18 @@ int wb_run_artifacts_list(struct wb_client *c, const char *entity,
 	char what[512];
 	struct list_ctx l = { .cb.art = cb, .ud = ud, .what = what };
 	int used = which == WB_RUN_USED;
+	cJSON *vars = dvars("entity", entity, "project", project, "run", run,
+			    NULL);
 
 	snprintf(what, sizeof(what), "%s/%s/%s %s artifacts", entity, project,
 		 run, used ? "used" : "logged");
+	if (vars && !cJSON_AddBoolToObject(vars, "logged", !used)) {
+		cJSON_Delete(vars);
+		vars = NULL;
+	}
 	/* No page hook: each version is addressed through its own source
 	 * sequence, its aliases filtered to that sequence. */
-	return list_run(c, used ? "RunInputArtifacts" : "RunOutputArtifacts",
-			dvars("entity", entity, "project", project, "run", run,
-			      NULL),
+	return list_run(c, "RunArtifacts", vars,
 			per_page > 0 ? per_page : RUN_ARTIFACTS_PER_PAGE,
 			used ? locate_run_used : locate_run_logged,
 			version_edge, NULL, &l, err);

@@ -20,7 +20,7 @@ CORE_BASE_ONLY = [
     'RunLogTail', 'ProjectArtifactTypes', 'ArtifactTypeCollections',
     'ProjectArtifactCollections', 'CollectionArtifacts', 'CollectionMemberships',
     'CollectionMembershipByAlias', 'ArtifactByID', 'FetchArtifactManifest', 'ArtifactFileUrls',
-    'RunOutputArtifacts', 'RunInputArtifacts',
+    'RunArtifacts',
 ]
 
 
