@@ -66,6 +66,7 @@ void wfs_cache_policy_defaults(struct wfs_cache_policy *p)
 	p->ttl_running = WFS_TTL_RUNNING_DEFAULT;
 	p->ttl_finished = WFS_TTL_FINISHED_DEFAULT;
 	p->ttl_negative = WFS_TTL_NEGATIVE_DEFAULT;
+	p->ttl_alias = WFS_TTL_ALIAS_DEFAULT;
 	p->max_bytes = WFS_MAX_BYTES_DEFAULT;
 	p->max_negative = WFS_MAX_NEGATIVE_DEFAULT;
 }
@@ -94,6 +95,10 @@ double wfs_cache_ttl(const struct wfs_cache *c, enum wfs_class cls)
 		return c->pol.ttl_finished;
 	case WFS_CLASS_NEGATIVE:
 		return c->pol.ttl_negative;
+	case WFS_CLASS_ALIAS:
+		return c->pol.ttl_alias;
+	case WFS_CLASS_IMMUTABLE:
+		return WFS_TTL_IMMUTABLE;
 	default:
 		return c->pol.ttl;
 	}
@@ -105,6 +110,11 @@ int wfs_cache_keep_cache(enum wfs_class cls)
 	 * Other content changes only with a new version, which the open path
 	 * detects (and then does not keep the cache either). */
 	return cls != WFS_CLASS_RUNNING;
+}
+
+size_t wfs_cache_max_value(const struct wfs_cache *c)
+{
+	return c->pol.max_bytes / 2;
 }
 
 const struct wfs_cache_policy *wfs_cache_policy(const struct wfs_cache *c)

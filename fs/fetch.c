@@ -20,6 +20,7 @@
 
 #include "wb_log.h"
 #include "wfs_fetch.h"
+#include "wfs_fetch_core.h"
 #include "wfs_strmap.h"
 
 #define KEY_MAX 1024
@@ -864,4 +865,35 @@ int wfs_fetch_run(struct wfs *fs, const char *ent, const char *proj,
 		heavy = 1;
 	wfs_obj_unref(any);
 	return batch_lead(fs, ent, proj, key, run, heavy, out);
+}
+
+/* ---- for the other fill modules (wfs_fetch_core.h) ----------------------- */
+
+int wfs_fetch_cached_or_fill(struct wfs *fs, const char *key,
+			     wfs_fill_fn fill, const void *arg,
+			     struct wfs_obj **out)
+{
+	return cached_or_fill(fs, key, fill, arg, out);
+}
+
+void wfs_fetch_store(struct wfs *fs, const char *key, struct wfs_obj *val,
+		     enum wfs_class cls)
+{
+	store(fs, key, val, cls);
+}
+
+double wfs_fetch_now_ms(void)
+{
+	return now_ms();
+}
+
+void wfs_fetch_api_done(const char *what, size_t items, double t0, int rc)
+{
+	api_done(what, items, t0, rc);
+}
+
+int wfs_fetch_listing_lacks(struct wfs *fs, const char *listing_key,
+			    const char *name)
+{
+	return listing_lacks(fs, listing_key, name);
 }

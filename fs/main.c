@@ -43,8 +43,8 @@
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
 struct cli {
-	char *base_url, *cache_dir, *log_file, *cache_max_bytes;
-	double ttl, ttl_running, ttl_finished, ttl_negative, timeout;
+	char *base_url, *cache_dir, *log_file, *cache_max_bytes, *registry_org;
+	double ttl, ttl_running, ttl_finished, ttl_negative, ttl_alias, timeout;
 	unsigned max_requests, prefetch_runs;
 	int help, version, debug;
 	char *pos[2];   /* SOURCE, MOUNTPOINT (or just MOUNTPOINT) */
@@ -64,7 +64,7 @@ static const char *const long_names[] = {
 	"--base-url", "--cache-ttl", "--cache-ttl-running",
 	"--cache-ttl-finished", "--negative-ttl", "--cache-dir",
 	"--cache-max-bytes", "--max-requests", "--timeout", "--prefetch-runs",
-	"--log-file",
+	"--log-file", "--cache-ttl-alias", "--registry-org",
 };
 
 static const struct fuse_opt cli_opts[] = {
@@ -79,6 +79,8 @@ static const struct fuse_opt cli_opts[] = {
 	WOPT("timeout", "timeout", "%lf", timeout),
 	WOPT("prefetch-runs", "prefetch_runs", "%u", prefetch_runs),
 	WOPT("log-file", "log_file", "%s", log_file),
+	WOPT("cache-ttl-alias", "cache_ttl_alias", "%lf", ttl_alias),
+	WOPT("registry-org", "registry_org", "%s", registry_org),
 	FUSE_OPT_KEY("-h", KEY_HELP),
 	FUSE_OPT_KEY("--help", KEY_HELP),
 	FUSE_OPT_KEY("-V", KEY_VERSION),
@@ -102,12 +104,15 @@ static void usage(const char *prog)
 "  --cache-ttl-running=SECS    files of running runs (%g)\n"
 "  --cache-ttl-finished=SECS   files of finished runs (%g)\n"
 "  --negative-ttl=SECS         names found absent (%g)\n"
+"  --cache-ttl-alias=SECS      artifact aliases (latest, best...) (%g)\n"
 "  --cache-max-bytes=N[KMG]    memory bound of the cache (256M)\n"
 "  --cache-dir=DIR             disk cache (default ~/.cache/wandbfs)\n"
 "  --max-requests=N            API requests in flight at once (12)\n"
 "  --timeout=SECS              per API request, retries included (%g)\n"
 "  --prefetch-runs=N           runs fetched together for config/summary (%d)\n"
 "  --log-file=FILE             log each API request and its duration\n"
+"  --registry-org=ORG          organization shown under registry/ (default:\n"
+"                              the viewer's first)\n"
 "  -o name=value,...           the same options (cache_ttl=60,...) and FUSE\n"
 "                              mount options (allow_other, ...)\n"
 "  -f foreground   -d debug log (implies -f)   -s single-threaded\n"
@@ -115,7 +120,7 @@ static void usage(const char *prog)
 "Unmount with: fusermount3 -u MOUNTPOINT.  See wandbfs(1).\n",
 	       prog, prog, WFS_TTL_DEFAULT, WFS_TTL_RUNNING_DEFAULT,
 	       WFS_TTL_FINISHED_DEFAULT, WFS_TTL_NEGATIVE_DEFAULT,
-	       TIMEOUT_DEFAULT, WFS_PREFETCH_RUNS_DEFAULT);
+	       WFS_TTL_ALIAS_DEFAULT, TIMEOUT_DEFAULT, WFS_PREFETCH_RUNS_DEFAULT);
 }
 
 /* argv with every `--name V` of ours joined into `--name=V`; the strings
@@ -242,7 +247,8 @@ static char *default_cache_dir(void)
 static int make_options(struct cli *cli, struct wfs_options *o)
 {
 	const double ttls[] = { cli->ttl, cli->ttl_running, cli->ttl_finished,
-				cli->ttl_negative, cli->timeout };
+				cli->ttl_negative, cli->ttl_alias,
+				cli->timeout };
 
 	memset(o, 0, sizeof(*o));
 	wfs_cache_policy_defaults(&o->policy);
@@ -260,6 +266,8 @@ static int make_options(struct cli *cli, struct wfs_options *o)
 		o->policy.ttl_finished = cli->ttl_finished;
 	if (!isnan(cli->ttl_negative))
 		o->policy.ttl_negative = cli->ttl_negative;
+	if (!isnan(cli->ttl_alias))
+		o->policy.ttl_alias = cli->ttl_alias;
 	if (cli->cache_max_bytes &&
 	    parse_size(cli->cache_max_bytes, &o->policy.max_bytes)) {
 		fprintf(stderr, "wandbfs: bad --cache-max-bytes '%s' "
@@ -273,6 +281,7 @@ static int make_options(struct cli *cli, struct wfs_options *o)
 					      : WFS_PREFETCH_RUNS_DEFAULT;
 	o->base_url = cli->base_url;
 	o->log_file = cli->log_file;
+	o->registry_org = cli->registry_org;
 	o->cache_dir = cli->cache_dir ? strdup(cli->cache_dir)
 				      : default_cache_dir();
 	if (o->cache_dir) {
@@ -428,7 +437,8 @@ int main(int argc, char *argv[])
 {
 	struct fuse_args args = FUSE_ARGS_INIT(0, NULL);
 	struct cli cli = { .ttl = NAN, .ttl_running = NAN, .ttl_finished = NAN,
-			   .ttl_negative = NAN, .timeout = NAN };
+			   .ttl_negative = NAN, .ttl_alias = NAN,
+			   .timeout = NAN };
 	struct wb_settings settings = { 0 };
 	struct wb_viewer *viewer = NULL;
 	struct wb_error err = { 0 };
@@ -511,6 +521,7 @@ out:
 	free(cli.base_url);
 	free(cli.cache_dir);
 	free(cli.log_file);
+	free(cli.registry_org);
 	free(cli.cache_max_bytes);
 	free(cli.pos[0]);
 	free(cli.pos[1]);

@@ -1,9 +1,12 @@
 /* node.c — the node table and what is generic to every node (wfs_node.h):
  * creation and lifetime (kernel lookups + driver references), stable inode
- * numbers, attributes, the open-time page cache decision, directory entry
- * lists and fixed-children directory types. */
+ * numbers, attributes of every kind, the open-time page cache decision,
+ * directory entry lists, extended attribute lists and fixed-children
+ * directory types. */
 #include <errno.h>
+#include <inttypes.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -47,6 +50,66 @@ void wfs_dirents_free(struct wfs_dirents *d)
 		free(d->v[i].name);
 	free(d->v);
 	memset(d, 0, sizeof(*d));
+}
+
+/* ---- extended attributes ------------------------------------------------- */
+
+int wfs_xattrs_add(struct wfs_xattrs *x, const char *name, const char *value,
+		   size_t len)
+{
+	struct wfs_xattr a = { 0 };
+
+	if (x->n == x->cap) {
+		size_t cap = x->cap ? x->cap * 2 : 8;
+		struct wfs_xattr *v = realloc(x->v, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		x->v = v;
+		x->cap = cap;
+	}
+	a.name = strdup(name);
+	a.value = malloc(len ? len : 1);
+	if (!a.name || !a.value) {
+		free(a.name);
+		free(a.value);
+		return -ENOMEM;
+	}
+	memcpy(a.value, value, len);
+	a.len = len;
+	x->v[x->n++] = a;
+	return 0;
+}
+
+int wfs_xattrs_add_str(struct wfs_xattrs *x, const char *name,
+		       const char *value)
+{
+	return value ? wfs_xattrs_add(x, name, value, strlen(value)) : 0;
+}
+
+int wfs_xattrs_add_int(struct wfs_xattrs *x, const char *name, int64_t value)
+{
+	char num[24];
+
+	snprintf(num, sizeof(num), "%" PRId64, value);
+	return wfs_xattrs_add_str(x, name, num);
+}
+
+void wfs_xattrs_free(struct wfs_xattrs *x)
+{
+	for (size_t i = 0; i < x->n; i++) {
+		free(x->v[i].name);
+		free(x->v[i].value);
+	}
+	free(x->v);
+	memset(x, 0, sizeof(*x));
+}
+
+mode_t wfs_type_mode(const struct wfs_node_type *type)
+{
+	if (type->is_dir)
+		return S_IFDIR;
+	return type->readlink ? S_IFLNK : S_IFREG;
 }
 
 int wfs_fixed_lookup(const struct wfs_fixed_child *tab, const char *name,
@@ -249,14 +312,23 @@ int wfs_node_attr(struct wfs *fs, struct wfs_nodes *t, struct wfs_node *node,
 	st->st_uid = fs->uid;
 	st->st_gid = fs->gid;
 	st->st_blksize = 4096;
-	if (node->type->is_dir) {
+	if (!node->type->content) {
 		struct wfs_stat ds = { 0 };
+		mode_t kind = wfs_type_mode(node->type);
 
 		rc = node->type->stat(fs, node, &ds);
 		if (rc)
 			return rc;
-		st->st_mode = S_IFDIR | 0555;
-		st->st_nlink = 2;
+		st->st_mode = kind | (kind == S_IFDIR ? 0555
+					: kind == S_IFLNK ? 0777 : 0444);
+		st->st_nlink = kind == S_IFDIR ? 2 : 1;
+		if (kind != S_IFDIR) {
+			st->st_size = (off_t)ds.size;
+			st->st_blocks = (blkcnt_t)((ds.size + 511) / 512);
+			pthread_mutex_lock(&t->mu);
+			node->reported_size = (size_t)ds.size;
+			pthread_mutex_unlock(&t->mu);
+		}
 		st->st_mtime = ds.mtime;
 		st->st_ctime = ds.ctime ? ds.ctime : ds.mtime;
 		cls = ds.cls;
@@ -305,4 +377,29 @@ int wfs_node_open(struct wfs *fs, struct wfs_nodes *t, struct wfs_node *node,
 	}
 	pthread_mutex_unlock(&t->mu);
 	return 0;
+}
+
+int wfs_node_open_stream(struct wfs *fs, struct wfs_nodes *t,
+			 struct wfs_node *node, void **fh, int *keep_cache)
+{
+	struct wfs_stat st = { 0 };
+	int rc;
+
+	rc = node->type->stat(fs, node, &st);
+	if (rc)
+		return rc;
+	rc = node->type->open(fs, node, fh);
+	if (rc)
+		return rc;
+	pthread_mutex_lock(&t->mu);
+	*keep_cache = (size_t)st.size == node->reported_size &&
+		      wfs_cache_keep_cache(st.cls);
+	pthread_mutex_unlock(&t->mu);
+	return 0;
+}
+
+int wfs_node_xattrs(struct wfs *fs, struct wfs_node *node,
+		    struct wfs_xattrs *out)
+{
+	return node->type->xattrs ? node->type->xattrs(fs, node, out) : 0;
 }

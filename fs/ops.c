@@ -131,12 +131,15 @@ static void op_getattr(fuse_req_t req, fuse_ino_t ino,
 
 /* ---- open handles -------------------------------------------------------- */
 
-/* An open directory (a snapshot of its entries, so offsets stay valid) or
- * an open file (the content it was opened with). */
+/* An open directory (a snapshot of its entries, so offsets stay valid),
+ * an open whole-blob file (the content it was opened with) or an open
+ * streamed file (its type's reader). */
 struct wfs_handle {
 	struct wfs_handle *prev, *next;  /* fs->handles, under handles_mu */
 	struct wfs_dirents ents;
 	struct wfs_blob *blob;
+	const struct wfs_node_type *type; /* streamed: whose reader fh is */
+	void *fh;
 };
 
 static struct wfs_handle *handle_new(struct wfs *fs)
@@ -166,6 +169,8 @@ static void handle_free(struct wfs *fs, struct wfs_handle *h)
 	pthread_mutex_unlock(&fs->handles_mu);
 	wfs_dirents_free(&h->ents);
 	wfs_obj_unref(h->blob ? &h->blob->obj : NULL);
+	if (h->fh)
+		h->type->release(h->fh);
 	free(h);
 }
 
@@ -243,7 +248,7 @@ static void readdir_common(fuse_req_t req, fuse_ino_t ino, size_t size,
 			double timeout;
 
 			name = d->name;
-			e.attr.st_mode = d->type->is_dir ? S_IFDIR : S_IFREG;
+			e.attr.st_mode = wfs_type_mode(d->type);
 			if (plus && wfs_node_child(fs->nodes, dir, name,
 						   d->type, &child) == 0) {
 				if (wfs_node_attr(fs, fs->nodes, child, &e.attr,
@@ -257,8 +262,7 @@ static void readdir_common(fuse_req_t req, fuse_ino_t ino, size_t size,
 					 * kernel looks it up if it wants. */
 					wfs_node_forget(fs->nodes, child, 1);
 					child = NULL;
-					e.attr.st_mode = d->type->is_dir
-							 ? S_IFDIR : S_IFREG;
+					e.attr.st_mode = wfs_type_mode(d->type);
 				}
 			}
 			if (!e.attr.st_ino)
@@ -320,10 +324,19 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		return (void)fuse_reply_err(req, EROFS);
 	if (node->type->is_dir)
 		return (void)fuse_reply_err(req, EISDIR);
+	if (node->type->readlink)
+		return (void)fuse_reply_err(req, ELOOP);
 	h = handle_new(fs);
 	if (!h)
 		return (void)fuse_reply_err(req, ENOMEM);
-	rc = wfs_node_open(fs, fs->nodes, node, &h->blob, &keep, &direct);
+	direct = 0;
+	if (node->type->open) {
+		h->type = node->type;
+		rc = wfs_node_open_stream(fs, fs->nodes, node, &h->fh, &keep);
+	} else {
+		rc = wfs_node_open(fs, fs->nodes, node, &h->blob, &keep,
+				   &direct);
+	}
 	if (rc) {
 		handle_free(fs, h);
 		return (void)fuse_reply_err(req, -rc);
@@ -336,12 +349,33 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		handle_free(fs, h);
 }
 
+/* A streamed file: the type's reader fills a buffer of the kernel's size
+ * (bounded by max_read). */
+static void read_stream(fuse_req_t req, struct wfs_handle *h, size_t size,
+			off_t off)
+{
+	char *buf = malloc(size ? size : 1);
+	size_t got = 0;
+	int rc;
+
+	if (!buf)
+		return (void)fuse_reply_err(req, ENOMEM);
+	rc = h->type->read(h->fh, buf, size, off, &got);
+	if (rc)
+		fuse_reply_err(req, -rc);
+	else
+		fuse_reply_buf(req, buf, got);
+	free(buf);
+}
+
 static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		    struct fuse_file_info *fi)
 {
 	const struct wfs_blob *blob = HANDLE(fi)->blob;
 
 	(void)ino;
+	if (HANDLE(fi)->fh)
+		return read_stream(req, HANDLE(fi), size, off);
 	if (off < 0 || (size_t)off >= blob->len)
 		return (void)fuse_reply_buf(req, NULL, 0);
 	if (size > blob->len - (size_t)off)
@@ -355,6 +389,92 @@ static void op_release(fuse_req_t req, fuse_ino_t ino,
 	(void)ino;
 	handle_free(FS(req), HANDLE(fi));
 	fuse_reply_err(req, 0);
+}
+
+static void op_readlink(fuse_req_t req, fuse_ino_t ino)
+{
+	struct wfs_node *node = NODE(req, ino);
+	char *target = NULL;
+	int rc;
+
+	if (!node->type->readlink)
+		return (void)fuse_reply_err(req, EINVAL);
+	rc = node->type->readlink(FS(req), node, &target);
+	if (rc)
+		return (void)fuse_reply_err(req, -rc);
+	fuse_reply_readlink(req, target);
+	free(target);
+}
+
+/* ---- extended attributes ------------------------------------------------- */
+
+/* The size-probe protocol of getxattr/listxattr: size 0 asks for the
+ * length; a buffer too small is ERANGE. */
+static void reply_xattr_value(fuse_req_t req, size_t size, const char *value,
+			      size_t len)
+{
+	if (size == 0)
+		fuse_reply_xattr(req, len);
+	else if (size < len)
+		fuse_reply_err(req, ERANGE);
+	else
+		fuse_reply_buf(req, value, len);
+}
+
+static void op_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
+			size_t size)
+{
+	struct wfs_xattrs x = { 0 };
+	size_t i;
+	int rc;
+
+	/* Names outside our namespace (security.selinux, ACLs, which ls
+	 * probes on every file) are absent without asking the node. */
+	if (strncmp(name, WFS_XATTR_PREFIX, strlen(WFS_XATTR_PREFIX)))
+		return (void)fuse_reply_err(req, ENODATA);
+	rc = wfs_node_xattrs(FS(req), NODE(req, ino), &x);
+	if (rc) {
+		wfs_xattrs_free(&x);
+		return (void)fuse_reply_err(req, -rc);
+	}
+	for (i = 0; i < x.n && strcmp(x.v[i].name, name); i++)
+		;
+	if (i == x.n)
+		fuse_reply_err(req, ENODATA);
+	else
+		reply_xattr_value(req, size, x.v[i].value, x.v[i].len);
+	wfs_xattrs_free(&x);
+}
+
+/* The names, each NUL-terminated, one after the other. */
+static void op_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
+{
+	struct wfs_xattrs x = { 0 };
+	size_t len = 0, at = 0;
+	char *list;
+	int rc;
+
+	rc = wfs_node_xattrs(FS(req), NODE(req, ino), &x);
+	if (rc) {
+		wfs_xattrs_free(&x);
+		return (void)fuse_reply_err(req, -rc);
+	}
+	for (size_t i = 0; i < x.n; i++)
+		len += strlen(x.v[i].name) + 1;
+	list = malloc(len ? len : 1);
+	if (!list) {
+		wfs_xattrs_free(&x);
+		return (void)fuse_reply_err(req, ENOMEM);
+	}
+	for (size_t i = 0; i < x.n; i++) {
+		size_t n = strlen(x.v[i].name) + 1;
+
+		memcpy(list + at, x.v[i].name, n);
+		at += n;
+	}
+	reply_xattr_value(req, size, list, len);
+	free(list);
+	wfs_xattrs_free(&x);
 }
 
 static void op_statfs(fuse_req_t req, fuse_ino_t ino)
@@ -476,6 +596,9 @@ const struct fuse_lowlevel_ops wfs_ops = {
 	.readdir = op_readdir,
 	.readdirplus = op_readdirplus,
 	.releasedir = op_releasedir,
+	.readlink = op_readlink,
+	.getxattr = op_getxattr,
+	.listxattr = op_listxattr,
 	.open = op_open,
 	.read = op_read,
 	.release = op_release,

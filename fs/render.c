@@ -222,6 +222,16 @@ static void add_bool(cJSON *o, const char *key, int val)
 				       : cJSON_CreateBool(val));
 }
 
+void wfs_json_add_str(cJSON *o, const char *key, const char *val)
+{
+	add_str(o, key, val);
+}
+
+void wfs_json_add_int(cJSON *o, const char *key, int64_t val, int known)
+{
+	add_int(o, key, val, known);
+}
+
 /* ---- projects ------------------------------------------------------------ */
 
 static void project_free(struct wfs_obj *o)

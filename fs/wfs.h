@@ -20,6 +20,8 @@ struct wfs_options {
 	char *base_url;        /* NULL = as the client finds it */
 	char *cache_dir;       /* NULL = $XDG_CACHE_HOME/wandbfs */
 	char *log_file;
+	char *registry_org;    /* registry/: this organization (display or
+				  org entity name); NULL = the viewer's first */
 	struct wfs_cache_policy policy;
 	unsigned max_requests; /* 0 = the client's default */
 	double timeout;        /* per API call incl. retries, seconds */

@@ -42,6 +42,11 @@ enum wfs_class {
 			       look */
 	WFS_CLASS_FINISHED, /* a run in a final state: rarely changes */
 	WFS_CLASS_NEGATIVE, /* a confirmed-absent name */
+	WFS_CLASS_IMMUTABLE,/* an artifact version, its manifest and files:
+			       never change once committed; kept until
+			       evicted by the memory bound */
+	WFS_CLASS_ALIAS,    /* an artifact alias (latest, best ...): moves
+			       when versions are logged or linked */
 	WFS_CLASS_COUNT
 };
 
@@ -50,6 +55,7 @@ struct wfs_cache_policy {
 	double ttl_running;   /* RUNNING */
 	double ttl_finished;  /* FINISHED */
 	double ttl_negative;  /* NEGATIVE */
+	double ttl_alias;     /* ALIAS */
 	size_t max_bytes;     /* memory bound over all values */
 	size_t max_negative;  /* bound on negative entries */
 };
@@ -58,6 +64,10 @@ struct wfs_cache_policy {
 #define WFS_TTL_RUNNING_DEFAULT 5.0
 #define WFS_TTL_FINISHED_DEFAULT 600.0
 #define WFS_TTL_NEGATIVE_DEFAULT 30.0
+#define WFS_TTL_ALIAS_DEFAULT 10.0
+/* IMMUTABLE: no expiry (about 30 years, finite so that the kernel's
+ * timeout arithmetic stays exact). */
+#define WFS_TTL_IMMUTABLE 1e9
 #define WFS_MAX_BYTES_DEFAULT ((size_t)256 << 20)
 #define WFS_MAX_NEGATIVE_DEFAULT 16384
 
@@ -82,6 +92,11 @@ const struct wfs_cache_policy *wfs_cache_policy(const struct wfs_cache *c);
 /* TTL in seconds of a class: what the cache serves for and what the kernel
  * gets as entry/attr timeout. */
 double wfs_cache_ttl(const struct wfs_cache *c, enum wfs_class cls);
+
+/* The largest single value the cache takes (half its memory bound): a
+ * bigger one (the manifest of an artifact with very many entries) would
+ * evict nearly everything else, so callers refuse to build it (-EFBIG). */
+size_t wfs_cache_max_value(const struct wfs_cache *c);
 
 /* Whether an open may keep the kernel's page cache of a file whose content
  * is of this class (and unchanged since the kernel last saw it). */

@@ -1,10 +1,17 @@
 /* wfs_node.h — the node model: what a file or directory of the tree is.
  *
  * A node type is a small table of functions (lookup a child, list children,
- * stat a directory, give a file's content). Every directory level of the
- * tree is one type in its own node_*.c file; adding a part of the tree (run
- * files, history, artifacts) is adding a type and naming it in its parent's
- * lookup/list, nothing else.
+ * stat, give a file's content, read it at an offset, give a link's target,
+ * list its extended attributes). Every directory level of the tree is one
+ * type in its own node_*.c file; adding a part of the tree (run files,
+ * history, artifacts) is adding a type and naming it in its parent's
+ * lookup/list, nothing else. Four kinds, told apart by the table:
+ *  - directories (is_dir): lookup, list, stat;
+ *  - whole-blob files (content): small rendered files (JSON), size = blob;
+ *  - streamed files (open/read/release): large immutable bytes read at an
+ *    offset (artifact entries); size and times from stat;
+ *  - symlinks (readlink): size (the target's length) and times from stat.
+ * Any kind may have extended attributes (xattrs).
  *
  * Nodes are the kernel's inodes: the FUSE node id is the node's address
  * (the root is FUSE_ROOT_ID). A node lives while the kernel holds lookups on
@@ -27,11 +34,13 @@
 struct wfs_node;
 struct wfs_node_type;
 
-/* What a directory type reports about itself (mode, size, links and inode
- * are filled in generically). */
+/* What a directory, streamed file or symlink type reports about itself
+ * (mode, links and inode are filled in generically). */
 struct wfs_stat {
 	time_t mtime, ctime;
 	enum wfs_class cls;  /* kernel entry/attr timeouts follow this */
+	int64_t size;        /* streamed files: bytes; symlinks: the target's
+				length; directories: unused */
 };
 
 struct wfs_dirent {
@@ -48,6 +57,27 @@ int wfs_dirents_add(struct wfs_dirents *d, const char *name,
 		    const struct wfs_node_type *type);
 void wfs_dirents_free(struct wfs_dirents *d);
 
+/* Extended attributes of a node, in the order added (listxattr order). */
+struct wfs_xattr {
+	char *name;     /* full name, e.g. "user.wandb.digest" */
+	char *value;    /* not NUL-terminated in the reply: len bytes */
+	size_t len;
+};
+
+struct wfs_xattrs {
+	size_t n, cap;
+	struct wfs_xattr *v;
+};
+
+/* Add name = value (a copy of len bytes); 0 or -ENOMEM. */
+int wfs_xattrs_add(struct wfs_xattrs *x, const char *name, const char *value,
+		   size_t len);
+/* The same for a string (NULL: nothing added) and a number. */
+int wfs_xattrs_add_str(struct wfs_xattrs *x, const char *name,
+		       const char *value);
+int wfs_xattrs_add_int(struct wfs_xattrs *x, const char *name, int64_t value);
+void wfs_xattrs_free(struct wfs_xattrs *x);
+
 struct wfs_node_type {
 	const char *name;  /* for logs */
 	int is_dir;
@@ -57,11 +87,33 @@ struct wfs_node_type {
 		      const struct wfs_node_type **type);
 	int (*list)(struct wfs *fs, struct wfs_node *dir,
 		    struct wfs_dirents *out);
-	int (*stat)(struct wfs *fs, struct wfs_node *dir, struct wfs_stat *out);
-	/* Files: the current content (new reference) and its class. */
+	int (*stat)(struct wfs *fs, struct wfs_node *node,
+		    struct wfs_stat *out);
+	/* Whole-blob files: the current content (new reference), its class. */
 	int (*content)(struct wfs *fs, struct wfs_node *file,
 		       struct wfs_blob **blob, enum wfs_class *cls);
+	/* Streamed files: open a reader (*fh, released by release), read up
+	 * to len bytes at off (*got < len only at the end of the file; never
+	 * short otherwise), release. The kernel keeps their page cache
+	 * across opens when their class allows (wfs_cache_keep_cache) and
+	 * never uses direct I/O on them, so mmap works. */
+	int (*open)(struct wfs *fs, struct wfs_node *file, void **fh);
+	int (*read)(void *fh, char *buf, size_t len, off_t off, size_t *got);
+	void (*release)(void *fh);
+	/* Symlinks: the target (malloc'd into *target). */
+	int (*readlink)(struct wfs *fs, struct wfs_node *link, char **target);
+	/* Optional, any kind: add the node's extended attributes to out.
+	 * Only names under WFS_XATTR_PREFIX are asked for (others are absent
+	 * without a call). */
+	int (*xattrs)(struct wfs *fs, struct wfs_node *node,
+		      struct wfs_xattrs *out);
 };
+
+/* The namespace of every attribute wandbfs serves. */
+#define WFS_XATTR_PREFIX "user.wandb."
+
+/* S_IFDIR, S_IFLNK or S_IFREG: the kind of a type's nodes. */
+mode_t wfs_type_mode(const struct wfs_node_type *type);
 
 /* A directory type with a fixed set of children (a run has config.json,
  * summary.json, metadata.json): a NULL-terminated table. */
@@ -120,12 +172,23 @@ const struct wfs_node *wfs_node_up(const struct wfs_node *node, int up);
 int wfs_node_attr(struct wfs *fs, struct wfs_nodes *t, struct wfs_node *node,
 		  struct stat *st, double *timeout);
 
-/* Open a file: its content (new reference) and how the kernel should
- * treat its page cache: keep it only when the bytes are what the kernel
- * last saw and the class allows; serve this handle with direct I/O when the
- * size changed since the kernel's last getattr (so nothing reads short). */
+/* Open a whole-blob file: its content (new reference) and how the kernel
+ * should treat its page cache: keep it only when the bytes are what the
+ * kernel last saw and the class allows; serve this handle with direct I/O
+ * when the size changed since the kernel's last getattr (so nothing reads
+ * short). */
 int wfs_node_open(struct wfs *fs, struct wfs_nodes *t, struct wfs_node *node,
 		  struct wfs_blob **blob, int *keep_cache, int *direct_io);
+
+/* Open a streamed file: its reader (*fh, for type->read/release) and
+ * whether the kernel may keep the pages it has: when the class allows and
+ * the size is what the kernel was last told. */
+int wfs_node_open_stream(struct wfs *fs, struct wfs_nodes *t,
+			 struct wfs_node *node, void **fh, int *keep_cache);
+
+/* The extended attributes of a node (none when its type has no xattrs). */
+int wfs_node_xattrs(struct wfs *fs, struct wfs_node *node,
+		    struct wfs_xattrs *out);
 
 /* ---- the tree (one node_*.c file per type) ------------------------------ */
 

@@ -39,6 +39,11 @@ struct wfs_blob *wfs_blob_new(const char *data, size_t len, time_t mtime);
 struct wfs_blob *wfs_blob_json(const cJSON *tree, time_t mtime,
 			       const struct wfs_blob *prev);
 
+/* Members for renderers in other files: a string (NULL: null), an integer
+ * with its exact digits (not known: null). */
+void wfs_json_add_str(cJSON *o, const char *key, const char *val);
+void wfs_json_add_int(cJSON *o, const char *key, int64_t val, int known);
+
 /* ISO-8601 timestamp as W&B sends it ("2023-11-05T17:46:35", optional
  * fraction, optional Z or +hh:mm; no zone means UTC) to epoch seconds;
  * `dflt` when NULL or unparsable. */
