@@ -27,10 +27,12 @@
 
 #include "wb_log.h"
 #include "wb_settings.h"
+#include "wfs_diskcache.h"
 #include "wfs_fetch.h"
 #include "wfs_log.h"
 #include "wfs_node.h"
 #include "wfs_ops.h"
+#include "wfs_prefetch_cmd.h"
 
 #ifndef WFS_VERSION
 #define WFS_VERSION "unknown"
@@ -45,6 +47,7 @@
 struct cli {
 	char *base_url, *cache_dir, *log_file, *cache_max_bytes, *registry_org;
 	double ttl, ttl_running, ttl_finished, ttl_negative, ttl_alias, timeout;
+	char *cache_max_disk;
 	unsigned max_requests, prefetch_runs;
 	int help, version, debug;
 	char *pos[2];   /* SOURCE, MOUNTPOINT (or just MOUNTPOINT) */
@@ -64,6 +67,7 @@ static const char *const long_names[] = {
 	"--base-url", "--cache-ttl", "--cache-ttl-running",
 	"--cache-ttl-finished", "--negative-ttl", "--cache-dir",
 	"--cache-max-bytes", "--max-requests", "--timeout", "--prefetch-runs",
+	"--cache-max-disk",
 	"--log-file", "--cache-ttl-alias", "--registry-org",
 };
 
@@ -75,6 +79,7 @@ static const struct fuse_opt cli_opts[] = {
 	WOPT("negative-ttl", "negative_ttl", "%lf", ttl_negative),
 	WOPT("cache-dir", "cache_dir", "%s", cache_dir),
 	WOPT("cache-max-bytes", "cache_max_bytes", "%s", cache_max_bytes),
+	WOPT("cache-max-disk", "cache_max_disk", "%s", cache_max_disk),
 	WOPT("max-requests", "max_requests", "%u", max_requests),
 	WOPT("timeout", "timeout", "%lf", timeout),
 	WOPT("prefetch-runs", "prefetch_runs", "%u", prefetch_runs),
@@ -97,6 +102,7 @@ static void usage(const char *prog)
 	printf(
 "usage: %s [options] MOUNTPOINT\n"
 "       %s SOURCE MOUNTPOINT -o opt,...   (fstab; SOURCE: base URL or any)\n"
+"       %s prefetch [-j N] [-q] PATH...  (warm the caches for a job)\n"
 "Mounts the W&B API read-only: MOUNTPOINT/ENTITY/PROJECT/runs/RUN_ID/*.json\n"
 "Key: WANDB_API_KEY or ~/.netrc; server: WANDB_BASE_URL or W&B settings.\n"
 "  --base-url=URL              W&B API server (default https://api.wandb.ai)\n"
@@ -106,7 +112,10 @@ static void usage(const char *prog)
 "  --negative-ttl=SECS         names found absent (%g)\n"
 "  --cache-ttl-alias=SECS      artifact aliases (latest, best...) (%g)\n"
 "  --cache-max-bytes=N[KMG]    memory bound of the cache (256M)\n"
-"  --cache-dir=DIR             disk cache (default ~/.cache/wandbfs)\n"
+"  --cache-dir=DIR             disk cache of artifact files, shared with the\n"
+"                              wandb SDK (default $WANDB_CACHE_DIR, else\n"
+"                              ~/.cache/wandb)\n"
+"  --cache-max-disk=N[KMGT]    bound of the disk cache, LRU (20G; 0 = none)\n"
 "  --max-requests=N            API requests in flight at once (12)\n"
 "  --timeout=SECS              per API request, retries included (%g)\n"
 "  --prefetch-runs=N           runs fetched together for config/summary (%d)\n"
@@ -118,7 +127,7 @@ static void usage(const char *prog)
 "  -f foreground   -d debug log (implies -f)   -s single-threaded\n"
 "  -h, --help      -V, --version\n"
 "Unmount with: fusermount3 -u MOUNTPOINT.  See wandbfs(1).\n",
-	       prog, prog, WFS_TTL_DEFAULT, WFS_TTL_RUNNING_DEFAULT,
+	       prog, prog, prog, WFS_TTL_DEFAULT, WFS_TTL_RUNNING_DEFAULT,
 	       WFS_TTL_FINISHED_DEFAULT, WFS_TTL_NEGATIVE_DEFAULT,
 	       WFS_TTL_ALIAS_DEFAULT, TIMEOUT_DEFAULT, WFS_PREFETCH_RUNS_DEFAULT);
 }
@@ -205,42 +214,51 @@ static int parse_size(const char *s, size_t *out)
 	return 0;
 }
 
-/* mkdir -p with mode 0700 for the parts it creates. */
-static int make_dirs(const char *path)
+/* --cache-dir and --cache-max-disk. The cache is opened once here, which
+ * creates its directories, so that an unusable directory fails the mount
+ * with a message on the terminal, not later in a daemon's log. The path is
+ * made absolute: the daemon changes to /. */
+static int disk_cache_options(const struct cli *cli, struct wfs_options *o)
 {
-	char buf[PATH_MAX];
-	size_t len = strlen(path);
+	struct wfs_diskcache *dc;
+	char dir[PATH_MAX], *abs;
+	size_t max = 0;
+	int rc;
 
-	if (len == 0 || len >= sizeof(buf))
-		return -ENAMETOOLONG;
-	memcpy(buf, path, len + 1);
-	for (char *p = buf + 1; ; p++) {
-		if (*p == '/' || *p == '\0') {
-			char c = *p;
-
-			*p = '\0';
-			if (mkdir(buf, 0700) && errno != EEXIST)
-				return -errno;
-			*p = c;
-			if (!c)
-				break;
-		}
+	if (cli->cache_max_disk && parse_size(cli->cache_max_disk, &max)) {
+		fprintf(stderr, "wandbfs: bad --cache-max-disk '%s' (e.g. 20G; "
+			"0 = no disk cache)\n", cli->cache_max_disk);
+		return -EINVAL;
 	}
-	return 0;
-}
-
-static char *default_cache_dir(void)
-{
-	const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
-	char buf[PATH_MAX];
-
-	if (xdg && *xdg)
-		snprintf(buf, sizeof(buf), "%s/wandbfs", xdg);
-	else if (home && *home)
-		snprintf(buf, sizeof(buf), "%s/.cache/wandbfs", home);
+	if (cli->cache_max_disk && max == 0)
+		return 0; /* no disk cache */
+	o->cache_max_disk = max;
+	if (cli->cache_dir)
+		rc = snprintf(dir, sizeof(dir), "%s", cli->cache_dir) >=
+		     (int)sizeof(dir) ? -ENAMETOOLONG : 0;
 	else
-		return NULL;
-	return strdup(buf);
+		rc = wfs_diskcache_default_dir(dir, sizeof(dir));
+	if (!rc)
+		rc = wfs_diskcache_open(dir, max, &dc);
+	if (rc && !cli->cache_dir) {
+		/* The default place is unusable (no HOME, read-only):
+		 * mount anyway, every read then comes from storage. */
+		fprintf(stderr, "wandbfs: no disk cache: %s (--cache-dir=DIR "
+			"to choose one)\n", strerror(-rc));
+		return 0;
+	}
+	if (rc) {
+		fprintf(stderr, "wandbfs: cannot use the disk cache %s: %s "
+			"(or --cache-max-disk=0 for none)\n", dir,
+			strerror(-rc));
+		return rc;
+	}
+	wfs_diskcache_close(dc);
+	abs = realpath(dir, NULL);
+	if (!abs)
+		return -errno;
+	o->cache_dir = abs;
+	return 0;
 }
 
 /* Turn the parsed command line into options; prints why on failure. */
@@ -282,18 +300,7 @@ static int make_options(struct cli *cli, struct wfs_options *o)
 	o->base_url = cli->base_url;
 	o->log_file = cli->log_file;
 	o->registry_org = cli->registry_org;
-	o->cache_dir = cli->cache_dir ? strdup(cli->cache_dir)
-				      : default_cache_dir();
-	if (o->cache_dir) {
-		int rc = make_dirs(o->cache_dir);
-
-		if (rc && cli->cache_dir) {
-			fprintf(stderr, "wandbfs: cannot create cache dir "
-				"%s: %s\n", o->cache_dir, strerror(-rc));
-			return rc;
-		}
-	}
-	return 0;
+	return disk_cache_options(cli, o);
 }
 
 static void http_opts(const struct wfs_options *o, int probe,
@@ -446,6 +453,9 @@ int main(int argc, char *argv[])
 	const char *source = NULL, *mountpoint;
 	int rc = 1;
 
+	/* A subcommand, before any mount option parsing. */
+	if (argc > 1 && strcmp(argv[1], "prefetch") == 0)
+		return wfs_prefetch_cmd(argc - 1, argv + 1);
 	if (join_spaced(argc, argv, &args) ||
 	    fuse_opt_parse(&args, &cli, cli_opts, opt_proc))
 		goto out;
@@ -523,6 +533,7 @@ out:
 	free(cli.log_file);
 	free(cli.registry_org);
 	free(cli.cache_max_bytes);
+	free(cli.cache_max_disk);
 	free(cli.pos[0]);
 	free(cli.pos[1]);
 	fuse_opt_free_args(&args);

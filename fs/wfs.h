@@ -8,6 +8,7 @@
 
 #include <pthread.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 #include <time.h>
 
@@ -18,7 +19,9 @@
 
 struct wfs_options {
 	char *base_url;        /* NULL = as the client finds it */
-	char *cache_dir;       /* NULL = $XDG_CACHE_HOME/wandbfs */
+	char *cache_dir;       /* disk cache root (the wandb SDK's layout,
+				  absolute); NULL = no disk cache */
+	uint64_t cache_max_disk; /* its bound; 0 = the default */
 	char *log_file;
 	char *registry_org;    /* registry/: this organization (display or
 				  org entity name); NULL = the viewer's first */

@@ -117,7 +117,9 @@ class Mount:
         self.unmounted = False
         cmd = ([WANDBFS] + ([] if daemon else ['-f']) + ([source] if source else []) +
                [self.mountpoint] + list(args))
-        self.env = env if env is not None else env_for(server, api_key)
+        self.env = dict(env) if env is not None else env_for(server, api_key)
+        # Each mount its own disk cache unless the test shares one.
+        self.env.setdefault('WANDB_CACHE_DIR', os.path.join(self.tmp, 'cache'))
         self._stderr = open(self.stderr_path, 'w')
         self.proc = subprocess.Popen(cmd, env=self.env, stdout=subprocess.DEVNULL,
                                      stderr=self._stderr, start_new_session=True)
