@@ -81,12 +81,13 @@ static int fake_fetch(void *ud, int64_t off, size_t len, wfs_pf_put_fn put,
 
 		for (size_t i = 0; i < n; i++)
 			piece[i] = byte_at(off + (int64_t)(done + i));
+		/* Counted first: the reader may return as soon as put does. */
+		atomic_fetch_add(&f->bytes, (long long)n);
 		if (put(pud, piece, n)) {
 			atomic_fetch_add(&f->cancelled, 1);
 			rc = -ECANCELED;
 			goto out;
 		}
-		atomic_fetch_add(&f->bytes, (long long)n);
 		done += n;
 	}
 out:
