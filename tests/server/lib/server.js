@@ -10,7 +10,7 @@
 //   apiUrl(p)   baseUrl + p (p starts with "/" and is already percent-encoded)
 //   storageUrl(relPath)  a pre-signed-looking storage URL for a file under the storage directory
 //               (relPath is "/"-separated and not encoded; this encodes each segment); nginx serves it
-//               without auth and ignores the X-Expires / X-Signature query
+//               without auth; it checks X-Expires only with --storage-url-ttl (storage-gate.js)
 //   pageCap     server-side maximum page size (--page-cap), null when not given (paginate.js then
 //               applies its default)
 
@@ -26,9 +26,11 @@ import {RequestLog} from './reqlog.js';
 import {FaultInjector, parseFaults} from './faults.js';
 import {startNginx, checkRate} from './nginx.js';
 import {startStorageProxy} from './storage-proxy.js';
+import {startStorageGate} from './storage-gate.js';
 
 const USAGE = `usage: tests/server/run --data DIR [--port N] [--api-key KEY] [--latency-ms N] [--faults SPEC]
                        [--request-log FILE] [--page-cap N] [--seed N] [--storage-rate BYTES]
+                       [--storage-latency-ms N] [--storage-url-ttl SECONDS]
 (without --api-key, the key is read from WANDB_API_KEY; see tests/server/README.md)`;
 
 const URL_TTL_S = 3600;
@@ -61,6 +63,8 @@ function parseCommandLine(argv) {
 			'page-cap': {type: 'string'},
 			'seed': {type: 'string'},
 			'storage-rate': {type: 'string'},
+			'storage-latency-ms': {type: 'string'},
+			'storage-url-ttl': {type: 'string'},
 			'help': {type: 'boolean'},
 		}}));
 	} catch (e) {
@@ -95,14 +99,16 @@ function parseCommandLine(argv) {
 		pageCap: intOption(values, 'page-cap', 1, null),
 		seed: intOption(values, 'seed', 0, 1),
 		storageRate,
+		storageLatencyMs: intOption(values, 'storage-latency-ms', 0, 0),
+		storageUrlTtl: intOption(values, 'storage-url-ttl', 1, null),
 	};
 }
 
-function makeStorageUrl(port) {
+function makeStorageUrl(port, ttl) {
 	const secret = crypto.randomBytes(16);
 	return relPath => {
 		const encoded = relPath.replace(/^\/+/, '').split('/').map(encodeURIComponent).join('/');
-		const expires = Math.floor(Date.now() / 1000) + URL_TTL_S;
+		const expires = Math.floor(Date.now() / 1000) + ttl;
 		const sig = crypto.createHmac('sha256', secret).update(`${encoded}\n${expires}`).digest('hex');
 		return `http://127.0.0.1:${port}/${encoded}?X-Expires=${expires}&X-Signature=${sig}`;
 	};
@@ -132,6 +138,7 @@ async function main() {
 	const log = new RequestLog(opts.requestLog);
 	let nginx = null;
 	let proxy = null;
+	let gate = null;
 	let server = null;
 	let stopping = false;
 
@@ -152,6 +159,8 @@ async function main() {
 		}
 		if (proxy)
 			proxy.close();
+		if (gate)
+			gate.close();
 		if (nginx)
 			await nginx.stop();
 		log.close();
@@ -162,8 +171,11 @@ async function main() {
 
 	try {
 		const storageLog = opts.requestLog ? `${opts.requestLog}.storage.jsonl` : null;
+		if (opts.storageLatencyMs > 0 || opts.storageUrlTtl !== null)
+			gate = await startStorageGate({latencyMs: opts.storageLatencyMs,
+				enforceExpiry: opts.storageUrlTtl !== null});
 		const nginxStarted = startNginx({workDir: nginxDir, storageDir, accessLog: storageLog,
-			rate: opts.storageRate}).then(n => { nginx = n; return n; });
+			rate: opts.storageRate, gatePort: gate && gate.port}).then(n => { nginx = n; return n; });
 		const faults = opts.faultRules.length ? new FaultInjector(opts.faultRules, opts.seed) : null;
 		const schema = loadSchema();
 		const {loadData, maps} = await loadModel();
@@ -184,7 +196,7 @@ async function main() {
 			storagePort = proxy.port;
 		}
 		const api = createApi({store, schema, log, faults, latencyMs: opts.latencyMs, pageCap: opts.pageCap,
-			storageUrl: makeStorageUrl(storagePort)});
+			storageUrl: makeStorageUrl(storagePort, opts.storageUrlTtl ?? URL_TTL_S)});
 		server = http.createServer({keepAliveTimeout: 30000}, api.handle);
 		const port = await listen(server, opts.port);
 		api.setBaseUrl(`http://127.0.0.1:${port}`);
