@@ -33,6 +33,11 @@
 //     An entry with "entity" (and "project", default "model-registry") instead of "organization"
 //     makes a legacy model registry: portfolios in an ordinary team project.
 //   "generate" entries of kind "artifact": see generate-artifacts.js.
+//   "rawManifest" (a version key, for client tests of hostile manifests): the manifest stored as
+//     given instead of one built from "files": JSON text written byte for byte (duplicate keys,
+//     "..", absolute paths, escaped NULs stay as they are), or {"entries": N} for N stored entries
+//     "f/<i>" of the empty file's digest (no blobs; e.g. a million-entry manifest). The version's
+//     digest is the MD5 of that text, its fileCount the number of entries JSON.parse sees (N).
 // A version whose digest equals an existing version of its sequence is not added again (as W&B
 // does): its aliases go to the existing version.
 
@@ -349,6 +354,28 @@ function manifestJson(artifact) {
 		storagePolicyConfig: {storageLayout: layout, ...(region ? {storageRegion: region} : {})}, contents};
 }
 
+// A "rawManifest" version key (see the header) as {bytes, count}.
+function rawManifest(spec, label) {
+	if (typeof spec === 'string') {
+		let count = 0;
+		try {
+			count = Object.keys(JSON.parse(spec).contents ?? {}).length;
+		} catch {
+			// not JSON: shown to the client as it is, with no entries
+		}
+		return {bytes: Buffer.from(spec, 'utf8'), count};
+	}
+	if (!spec || !Number.isSafeInteger(spec.entries) || spec.entries < 0)
+		throw new Error(`artifact ${label}: "rawManifest" must be JSON text or {"entries": N}`);
+	const parts = ['{"version":1,"storagePolicy":"wandb-storage-policy-v1",' +
+		'"storagePolicyConfig":{"storageLayout":"V2"},"contents":{'];
+	const empty = crypto.createHash('md5').digest('base64');
+	for (let i = 0; i < spec.entries; i++)
+		parts.push(`${i ? ',' : ''}"f/${String(i).padStart(7, '0')}":{"digest":"${empty}","size":0}`);
+	parts.push('}}');
+	return {bytes: Buffer.from(parts.join(''), 'utf8'), count: spec.entries};
+}
+
 // Adds a version to the sequence <entity>/<project>/<name> (created if needed) and returns its
 // membership there. spec: {entity, project, type, name, description?, tags?} + one version's keys
 // (see the header). opts: {dataDir, nowMs (creation time; default deterministic)}.
@@ -382,6 +409,8 @@ export async function logArtifactVersion(store, spec, {dataDir = null, nowMs = n
 	Object.assign(specs, spec.files ?? {});
 	const ctx = {label, dataDir};
 	const entries = [];
+	const raw = spec.rawManifest !== undefined ? rawManifest(spec.rawManifest, label) : null;
+	if (raw) specs = {};
 	for (const p of sortPaths(Object.keys(specs))) {
 		if (!p || p.startsWith('/') || p.split('/').some((s) => s === '' || s === '.' || s === '..'))
 			throw new Error(`artifact ${label}: bad entry path ${JSON.stringify(p)}`);
@@ -389,7 +418,7 @@ export async function logArtifactVersion(store, spec, {dataDir = null, nowMs = n
 	}
 	for (const e of entries) if (e.hex) e.digest = hexToB64(e.hex);
 	const contents = Object.fromEntries(entries.map((e) => [e.path, e]));
-	const digest = manifestDigest(contents);
+	const digest = raw ? crypto.createHash('md5').update(raw.bytes).digest('hex') : manifestDigest(contents);
 
 	const same = seq.memberships.find((m) => m.artifact.digest === digest);
 	if (same) {
@@ -417,7 +446,7 @@ export async function logArtifactVersion(store, spec, {dataDir = null, nowMs = n
 		commitHash: crypto.createHash('md5').update(`commit:${id}:${digest}`).digest('hex').slice(0, 20),
 		size: entries.reduce((s, e) => s + (e.size ?? 0), 0),
 		storageBytes: entries.reduce((s, e) => s + (e.hex ? e.size : 0), 0),
-		fileCount: entries.length, createdAtMs: ms, updatedAtMs: ms, metadata,
+		fileCount: raw ? raw.count : entries.length, createdAtMs: ms, updatedAtMs: ms, metadata,
 		description: spec.description ?? null,
 		ttlDurationSeconds: spec.ttlDurationSeconds ?? TTL_DISABLED, ttlIsInherited: spec.ttlDurationSeconds === undefined,
 		historyStep: spec.historyStep ?? null,
@@ -428,7 +457,7 @@ export async function logArtifactVersion(store, spec, {dataDir = null, nowMs = n
 		manifest: {layout, region: region ?? null, entries, byPath: new Map(entries.map((e) => [e.path, e])),
 			storagePath: `artifacts/manifests/${n}/wandb_manifest.json`, digest: null, createdAtMs: ms},
 	};
-	const manifestBytes = Buffer.from(JSON.stringify(manifestJson(artifact)), 'utf8');
+	const manifestBytes = raw ? raw.bytes : Buffer.from(JSON.stringify(manifestJson(artifact)), 'utf8');
 	artifact.manifest.digest = store.putBlob(artifact.manifest.storagePath, manifestBytes).md5;
 	artifact.manifest.size = manifestBytes.length;
 	model.artifacts.set(id, artifact);
@@ -460,7 +489,7 @@ export function linkArtifact(store, artifact, project, collectionName, {aliases 
 // ---- loading ----------------------------------------------------------------------------------
 
 const VERSION_KEYS = ['files', 'manifest', 'aliases', 'metadata', 'description', 'tags', 'layout', 'region',
-	'createdAt', 'ttlDurationSeconds', 'historyStep', 'state', 'run', 'usedBy'];
+	'createdAt', 'ttlDurationSeconds', 'historyStep', 'state', 'run', 'usedBy', 'rawManifest'];
 const ENTRY_KEYS = ['entity', 'project', 'type', 'name', 'description', 'tags', 'versions'];
 const REGISTRY_KEYS = ['organization', 'name', 'description', 'access', 'allowAllArtifactTypes', 'entity', 'project',
 	'collections'];
