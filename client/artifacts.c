@@ -760,6 +760,34 @@ int wb_artifact_file_urls(struct wb_client *c, const struct wb_artifact *a,
 			 &u, err);
 }
 
+int wb_artifact_file_urls_of(struct wb_client *c, const struct wb_artifact *a,
+			     const char *const *paths, size_t n,
+			     wb_file_url_cb cb, void *ud,
+			     struct wb_error *err)
+{
+	struct urls_ctx u = { cb, ud, NULL, 0 };
+	cJSON *names;
+	int rc;
+
+	if (n == 0)
+		return 0;
+	if (n > FILE_URLS_PER_PAGE)
+		return wb_error_set(err, -EINVAL, 0, "%zu file names in one "
+				    "request (at most %d)", n,
+				    FILE_URLS_PER_PAGE);
+	names = cJSON_CreateArray();
+	for (size_t i = 0; names && i < n; i++)
+		if (!cJSON_AddItemToArray(names, cJSON_CreateString(paths[i]))) {
+			cJSON_Delete(names);
+			names = NULL;
+		}
+	if (!names)
+		return wb_error_set(err, -ENOMEM, 0, "out of memory");
+	rc = file_urls(c, a, names, (int)n, &u, err);
+	cJSON_Delete(names);
+	return rc;
+}
+
 struct one_url {
 	const char *path;
 	char *url;

@@ -215,6 +215,15 @@ int wb_artifact_file_urls(struct wb_client *c, const struct wb_artifact *a,
 			  int per_page, wb_file_url_cb cb, void *ud,
 			  struct wb_error *err);
 
+/* Download URLs of the named files of the version (n <= 5000 paths), in
+ * one batch: the route of wb_artifact_file_urls filtered by name. Names
+ * the server does not know are left out; servers may also answer names
+ * that only resemble one asked for (callers match paths exactly). */
+int wb_artifact_file_urls_of(struct wb_client *c, const struct wb_artifact *a,
+			     const char *const *paths, size_t n,
+			     wb_file_url_cb cb, void *ud,
+			     struct wb_error *err);
+
 /* A fresh download URL for one path (malloc'd into *url). When the server
  * has no file-URL route, the constructed storage URL (needs the manifest
  * m; may be NULL otherwise). -ENOENT when the version has no such file. */

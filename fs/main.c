@@ -27,6 +27,7 @@
 
 #include "wb_log.h"
 #include "wb_settings.h"
+#include "wfs_data.h"
 #include "wfs_diskcache.h"
 #include "wfs_fetch.h"
 #include "wfs_log.h"
@@ -386,6 +387,7 @@ static int run_session(struct wfs *fs, struct fuse_args *args,
 	struct fuse_loop_config *loop;
 	struct fuse_session *se;
 	struct wb_error err = { 0 };
+	struct wfs_data_opts dop = { 0 };
 	struct wb_http_opts h;
 	int rc = 1;
 
@@ -405,6 +407,13 @@ static int run_session(struct wfs *fs, struct fuse_args *args,
 	http_opts(&fs->opt, 0, &h);
 	if (wb_client_new(settings, &h, &fs->client, &err)) {
 		wb_log(WB_LOG_ERROR, "cannot start the client: %s", err.msg);
+		goto out_unmount;
+	}
+	dop.cache_dir = fs->opt.cache_dir;
+	dop.cache_max_disk = fs->opt.cache_max_disk;
+	dop.timeout_ms = h.deadline_ms;
+	if (wfs_data_new(fs->client, &dop, &fs->data)) {
+		wb_log(WB_LOG_ERROR, "cannot start the data plane");
 		goto out_unmount;
 	}
 	if (viewer && wfs_fetch_seed_viewer(fs, viewer))
@@ -517,6 +526,7 @@ int main(int argc, char *argv[])
 	}
 	rc = run_session(&fs, &args, &settings, viewer);
 out_fs:
+	wfs_data_free(fs.data); /* every file is closed; before its client */
 	wb_client_free(fs.client);
 	wfs_nodes_free(fs.nodes);
 	wfs_fetch_free(fs.fetch);

@@ -19,6 +19,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "wfs_list.h"
 #include "wfs_prefetch.h"
 
 #define PAGE ((int64_t)4096)
@@ -27,39 +28,7 @@
 #define MAP_MIN ((size_t)64 << 10) /* buffers this big are mapped */
 #define CURSORS 4
 
-/* ---- intrusive lists --------------------------------------------------- */
-
-struct link {
-	struct link *prev, *next;
-};
-
-static void list_init(struct link *h)
-{
-	h->prev = h->next = h;
-}
-
-static int list_empty(const struct link *h)
-{
-	return h->next == h;
-}
-
-static void list_add_tail(struct link *h, struct link *l)
-{
-	l->prev = h->prev;
-	l->next = h;
-	h->prev->next = l;
-	h->prev = l;
-}
-
-static void list_del(struct link *l)
-{
-	l->prev->next = l->next;
-	l->next->prev = l->prev;
-	l->prev = l->next = l;
-}
-
-#define CHUNK_OF(lnk) \
-	((struct chunk *)(void *)((char *)(lnk) - offsetof(struct chunk, l)))
+#define CHUNK_OF(lnk) WFS_LIST_ENTRY(lnk, struct chunk, l)
 
 /* ---- types -------------------------------------------------------------- */
 
@@ -80,7 +49,7 @@ struct chunk {
 	int consumed;          /* a reader read through its end */
 	int in_map;            /* in obj's chunk map */
 	unsigned pins;         /* readers copying / waiting, a landing */
-	struct link l;         /* a queue (QUEUED) or an evictable list */
+	struct wfs_link l;         /* a queue (QUEUED) or an evictable list */
 };
 
 struct wfs_pf {
@@ -88,8 +57,8 @@ struct wfs_pf {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;       /* readers: chunk progress, memory freed */
 	pthread_cond_t work_cv;  /* workers: queued chunks, stop */
-	struct link q_demand, q_spec;
-	struct link ev_consumed, ev_lru;
+	struct wfs_link q_demand, q_spec;
+	struct wfs_link ev_consumed, ev_lru;
 	size_t mem_used;
 	pthread_t *threads;
 	unsigned nthreads;
@@ -208,20 +177,20 @@ static void chunk_settle(struct wfs_pf *pf, struct chunk *c)
 {
 	if (c->pins || c->in_map || c->state == C_RUNNING)
 		return;
-	list_del(&c->l); /* its queue, or nothing */
+	wfs_list_del(&c->l); /* its queue, or nothing */
 	chunk_free(pf, c);
 }
 
 /* Put an unpinned DONE chunk where eviction finds it. */
 static void chunk_park(struct wfs_pf *pf, struct chunk *c)
 {
-	list_add_tail(c->consumed ? &pf->ev_consumed : &pf->ev_lru, &c->l);
+	wfs_list_add_tail(c->consumed ? &pf->ev_consumed : &pf->ev_lru, &c->l);
 }
 
 static void chunk_pin(struct chunk *c)
 {
 	if (c->pins++ == 0 && c->state == C_DONE && c->in_map)
-		list_del(&c->l);
+		wfs_list_del(&c->l);
 }
 
 static void chunk_unpin(struct wfs_pf *pf, struct chunk *c)
@@ -236,14 +205,14 @@ static void chunk_unpin(struct wfs_pf *pf, struct chunk *c)
 
 /* Drop one chunk from the head of list h (evictable or speculative
  * queue) to make room. 0 when one was dropped. */
-static int evict_from(struct wfs_pf *pf, struct link *h, int newest)
+static int evict_from(struct wfs_pf *pf, struct wfs_link *h, int newest)
 {
 	struct chunk *c;
 
-	if (list_empty(h))
+	if (wfs_list_empty(h))
 		return -ENOENT;
 	c = CHUNK_OF(newest ? h->prev : h->next);
-	list_del(&c->l);
+	wfs_list_del(&c->l);
 	map_remove(c->obj, c);
 	pf->st.evictions++;
 	chunk_free(pf, c);
@@ -297,7 +266,7 @@ static int chunk_add(struct wfs_pf *pf, struct wfs_pf_obj *o, int64_t off,
 	atomic_init(&c->cancel, 0);
 	c->state = C_QUEUED;
 	c->demand = demand;
-	list_init(&c->l);
+	wfs_list_init(&c->l);
 	if (map_insert(o, c)) {
 		if (len >= MAP_MIN)
 			munmap(c->buf, len);
@@ -309,7 +278,7 @@ static int chunk_add(struct wfs_pf *pf, struct wfs_pf_obj *o, int64_t off,
 	pf->mem_used += len;
 	if (pf->mem_used > pf->st.mem_peak)
 		pf->st.mem_peak = pf->mem_used;
-	list_add_tail(demand ? &pf->q_demand : &pf->q_spec, &c->l);
+	wfs_list_add_tail(demand ? &pf->q_demand : &pf->q_spec, &c->l);
 	pthread_cond_signal(&pf->work_cv);
 	return 0;
 }
@@ -319,9 +288,9 @@ static void chunk_promote(struct wfs_pf *pf, struct chunk *c)
 {
 	if (c->state != C_QUEUED || c->demand)
 		return;
-	list_del(&c->l);
+	wfs_list_del(&c->l);
 	c->demand = 1;
-	list_add_tail(&pf->q_demand, &c->l);
+	wfs_list_add_tail(&pf->q_demand, &c->l);
 }
 
 /* ---- workers ------------------------------------------------------------ */
@@ -410,8 +379,10 @@ static void *worker_main(void *arg)
 
 	pthread_mutex_lock(&pf->mu);
 	for (;;) {
-		struct link *h = !list_empty(&pf->q_demand) ? &pf->q_demand
-			       : !list_empty(&pf->q_spec) ? &pf->q_spec : NULL;
+		struct wfs_link *h = !wfs_list_empty(&pf->q_demand)
+				     ? &pf->q_demand
+				     : !wfs_list_empty(&pf->q_spec)
+				     ? &pf->q_spec : NULL;
 		struct chunk *c;
 
 		if (!h) {
@@ -421,7 +392,7 @@ static void *worker_main(void *arg)
 			continue;
 		}
 		c = CHUNK_OF(h->next);
-		list_del(&c->l);
+		wfs_list_del(&c->l);
 		c->state = C_RUNNING;
 		c->obj->running++;
 		pf->st.fetches++;
@@ -461,10 +432,10 @@ int wfs_pf_new(const struct wfs_pf_opts *o, struct wfs_pf **out)
 	pthread_mutex_init(&pf->mu, NULL);
 	pthread_cond_init(&pf->cv, NULL);
 	pthread_cond_init(&pf->work_cv, NULL);
-	list_init(&pf->q_demand);
-	list_init(&pf->q_spec);
-	list_init(&pf->ev_consumed);
-	list_init(&pf->ev_lru);
+	wfs_list_init(&pf->q_demand);
+	wfs_list_init(&pf->q_spec);
+	wfs_list_init(&pf->ev_consumed);
+	wfs_list_init(&pf->ev_lru);
 	atomic_init(&pf->bytes, 0);
 	pf->threads = calloc(pf->o.workers, sizeof(*pf->threads));
 	if (!pf->threads) {

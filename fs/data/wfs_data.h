@@ -50,10 +50,13 @@ struct wfs_data_opts {
 				      mount; 0 = WFS_DATA_STREAMS_DEFAULT */
 	size_t window_max;         /* largest sequential window per file;
 				      0 = WFS_DATA_WINDOW_MAX_DEFAULT */
+	long timeout_ms;           /* storage requests: connecting, queueing
+				      and retries; a transfer fails when it
+				      stalls this long. 0 = the client's */
 };
 
 #define WFS_DATA_MEM_DEFAULT ((size_t)128 << 20)
-#define WFS_DATA_STREAMS_DEFAULT 16
+#define WFS_DATA_STREAMS_DEFAULT 32
 #define WFS_DATA_WINDOW_MAX_DEFAULT ((size_t)64 << 20)
 
 struct wfs_data; /* one per mount */
