@@ -26,6 +26,7 @@
 #define MIN_CHUNK ((size_t)256 << 10)
 #define MAX_CHUNK ((size_t)8 << 20)
 #define MAP_MIN ((size_t)64 << 10) /* buffers this big are mapped */
+#define POOL_CLASSES 8 /* mapped sizes MAP_MIN << 0..7 (up to MAX_CHUNK) */
 #define CURSORS 4
 
 #define CHUNK_OF(lnk) WFS_LIST_ENTRY(lnk, struct chunk, l)
@@ -34,11 +35,16 @@
 
 enum cstate { C_QUEUED, C_RUNNING, C_DONE, C_FAILED };
 
+struct pooled {
+	struct pooled *next;
+};
+
 struct chunk {
 	struct wfs_pf_obj *obj;
 	int64_t off;
 	size_t len;
 	char *buf;
+	size_t cap;            /* buf's size: what the budget counts */
 	atomic_size_t filled;  /* bytes in buf, written by the worker */
 	atomic_size_t want;    /* smallest fill a reader waits for */
 	atomic_int cancel;     /* the object died: stop fetching */
@@ -59,7 +65,9 @@ struct wfs_pf {
 	pthread_cond_t work_cv;  /* workers: queued chunks, stop */
 	struct wfs_link q_demand, q_spec;
 	struct wfs_link ev_consumed, ev_lru;
-	size_t mem_used;
+	size_t mem_used;         /* buffers of chunks */
+	struct pooled *pool[POOL_CLASSES]; /* dropped buffers, by size */
+	size_t pool_bytes;
 	pthread_t *threads;
 	unsigned nthreads;
 	int stop;
@@ -161,13 +169,88 @@ static void map_remove(struct wfs_pf_obj *o, struct chunk *c)
 
 /* ---- chunks and memory -------------------------------------------------- */
 
+/* Buffers: small ones from malloc; from MAP_MIN up, mapped at the next
+ * power of two and kept for reuse once dropped (a fresh mapping costs a
+ * page fault per page, which dominates a fast transfer). The budget
+ * counts kept buffers too, and they are unmapped when no chunk is left or
+ * room is needed for another size. */
+static size_t buf_cap(size_t len)
+{
+	size_t cap = MAP_MIN;
+
+	if (len < MAP_MIN)
+		return len;
+	while (cap < len)
+		cap <<= 1;
+	return cap;
+}
+
+static int buf_class(size_t cap)
+{
+	int k = 0;
+
+	for (size_t c = MAP_MIN; c < cap; c <<= 1)
+		k++;
+	return k;
+}
+
+static void pool_drop_one(struct wfs_pf *pf)
+{
+	for (int k = POOL_CLASSES - 1; k >= 0; k--) {
+		struct pooled *b = pf->pool[k];
+
+		if (b) {
+			pf->pool[k] = b->next;
+			pf->pool_bytes -= MAP_MIN << k;
+			munmap(b, MAP_MIN << k);
+			return;
+		}
+	}
+}
+
+static char *buf_get(struct wfs_pf *pf, size_t cap)
+{
+	int k = buf_class(cap);
+	struct pooled *b;
+	void *p;
+
+	b = cap >= MAP_MIN ? pf->pool[k] : NULL;
+	if (b) {
+		pf->pool[k] = b->next;
+		pf->pool_bytes -= cap;
+		return (char *)b;
+	}
+	while (pf->pool_bytes &&
+	       pf->mem_used + pf->pool_bytes + cap > pf->o.mem_budget)
+		pool_drop_one(pf);
+	if (cap < MAP_MIN)
+		return malloc(cap);
+	p = mmap(NULL, cap, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	return p == MAP_FAILED ? NULL : p;
+}
+
+static void buf_put(struct wfs_pf *pf, char *buf, size_t cap)
+{
+	struct pooled *b = (struct pooled *)(void *)buf;
+	int k = buf_class(cap);
+
+	if (cap < MAP_MIN) {
+		free(buf);
+		return;
+	}
+	b->next = pf->pool[k];
+	pf->pool[k] = b;
+	pf->pool_bytes += cap;
+}
+
 static void chunk_free(struct wfs_pf *pf, struct chunk *c)
 {
-	if (c->len >= MAP_MIN)
-		munmap(c->buf, c->len);
-	else
-		free(c->buf);
-	pf->mem_used -= c->len;
+	buf_put(pf, c->buf, c->cap);
+	pf->mem_used -= c->cap;
+	if (pf->mem_used == 0)
+		while (pf->pool_bytes)
+			pool_drop_one(pf);
 	free(c);
 	pthread_cond_broadcast(&pf->cv);
 }
@@ -225,7 +308,9 @@ static int evict_from(struct wfs_pf *pf, struct wfs_link *h, int newest)
  * recently used first). */
 static int mem_fits(struct wfs_pf *pf, size_t len, int demand)
 {
-	while (pf->mem_used + len > pf->o.mem_budget) {
+	size_t cap = buf_cap(len);
+
+	while (pf->mem_used + cap > pf->o.mem_budget) {
 		if (!evict_from(pf, &pf->ev_consumed, 0))
 			continue;
 		if (!demand)
@@ -246,14 +331,8 @@ static int chunk_add(struct wfs_pf *pf, struct wfs_pf_obj *o, int64_t off,
 
 	if (!c)
 		return -ENOMEM;
-	if (len >= MAP_MIN) {
-		c->buf = mmap(NULL, len, PROT_READ | PROT_WRITE,
-			      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-		if (c->buf == MAP_FAILED)
-			c->buf = NULL;
-	} else {
-		c->buf = malloc(len);
-	}
+	c->cap = buf_cap(len);
+	c->buf = buf_get(pf, c->cap);
 	if (!c->buf) {
 		free(c);
 		return -ENOMEM;
@@ -268,16 +347,13 @@ static int chunk_add(struct wfs_pf *pf, struct wfs_pf_obj *o, int64_t off,
 	c->demand = demand;
 	wfs_list_init(&c->l);
 	if (map_insert(o, c)) {
-		if (len >= MAP_MIN)
-			munmap(c->buf, len);
-		else
-			free(c->buf);
+		buf_put(pf, c->buf, c->cap);
 		free(c);
 		return -ENOMEM;
 	}
-	pf->mem_used += len;
-	if (pf->mem_used > pf->st.mem_peak)
-		pf->st.mem_peak = pf->mem_used;
+	pf->mem_used += c->cap;
+	if (pf->mem_used + pf->pool_bytes > pf->st.mem_peak)
+		pf->st.mem_peak = pf->mem_used + pf->pool_bytes;
 	wfs_list_add_tail(demand ? &pf->q_demand : &pf->q_spec, &c->l);
 	pthread_cond_signal(&pf->work_cv);
 	return 0;
@@ -475,7 +551,7 @@ void wfs_pf_get_stats(struct wfs_pf *pf, struct wfs_pf_stats *out)
 {
 	pthread_mutex_lock(&pf->mu);
 	*out = pf->st;
-	out->mem_used = pf->mem_used;
+	out->mem_used = pf->mem_used + pf->pool_bytes;
 	out->bytes = atomic_load(&pf->bytes);
 	pthread_mutex_unlock(&pf->mu);
 }

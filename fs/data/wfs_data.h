@@ -56,7 +56,7 @@ struct wfs_data_opts {
 };
 
 #define WFS_DATA_MEM_DEFAULT ((size_t)128 << 20)
-#define WFS_DATA_STREAMS_DEFAULT 32
+#define WFS_DATA_STREAMS_DEFAULT 64
 #define WFS_DATA_WINDOW_MAX_DEFAULT ((size_t)64 << 20)
 
 struct wfs_data; /* one per mount */
