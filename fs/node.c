@@ -132,6 +132,30 @@ int wfs_fixed_list(const struct wfs_fixed_child *tab, struct wfs_dirents *out)
 	return rc;
 }
 
+int wfs_names_lookup(int rc, struct wfs_names *names, const char *name)
+{
+	if (!rc && wfs_names_find(names, name) < 0)
+		rc = -ENOENT;
+	wfs_obj_unref(names ? &names->obj : NULL);
+	return rc;
+}
+
+int wfs_names_list(int rc, struct wfs_names *names,
+		   const struct wfs_node_type *type, struct wfs_dirents *out)
+{
+	for (size_t i = 0; !rc && i < names->n; i++)
+		rc = wfs_dirents_add(out, names->v[i], type);
+	wfs_obj_unref(names ? &names->obj : NULL);
+	return rc;
+}
+
+int wfs_stat_mount_time(struct wfs *fs, struct wfs_stat *st)
+{
+	st->mtime = fs->mount_time;
+	st->cls = WFS_CLASS_LISTING;
+	return 0;
+}
+
 /* ---- the table ----------------------------------------------------------- */
 
 struct wfs_nodes *wfs_nodes_new(const struct wfs_node_type *root_type)
@@ -301,6 +325,20 @@ const struct wfs_node *wfs_node_up(const struct wfs_node *node, int up)
 
 /* ---- attributes and open ------------------------------------------------- */
 
+/* A symlink's attributes: its times and class, and its target's length as
+ * its size. */
+static int link_stat(struct wfs *fs, struct wfs_node *link,
+		     struct wfs_stat *st)
+{
+	char *target = NULL;
+	int rc = link->type->readlink(fs, link, &target, st);
+
+	if (!rc)
+		st->size = (int64_t)strlen(target);
+	free(target);
+	return rc;
+}
+
 int wfs_node_attr(struct wfs *fs, struct wfs_nodes *t, struct wfs_node *node,
 		  struct stat *st, double *timeout)
 {
@@ -316,7 +354,8 @@ int wfs_node_attr(struct wfs *fs, struct wfs_nodes *t, struct wfs_node *node,
 		struct wfs_stat ds = { 0 };
 		mode_t kind = wfs_type_mode(node->type);
 
-		rc = node->type->stat(fs, node, &ds);
+		rc = kind == S_IFLNK ? link_stat(fs, node, &ds)
+				     : node->type->stat(fs, node, &ds);
 		if (rc)
 			return rc;
 		st->st_mode = kind | (kind == S_IFDIR ? 0555

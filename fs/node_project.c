@@ -1,10 +1,12 @@
-/* node_project.c — a project directory: project.json and runs/. */
+/* node_project.c — a project directory: project.json, runs/ and
+ * artifacts/. */
 #include "wfs_fetch.h"
 #include "wfs_node.h"
 
 static const struct wfs_fixed_child project_children[] = {
 	{ "project.json", &wfs_type_project_json },
 	{ "runs", &wfs_type_runs },
+	{ "artifacts", &wfs_type_artifacts },
 	{ NULL, NULL },
 };
 

@@ -1,7 +1,13 @@
 /* node_root.c — the mount's root: one directory per entity, listing the
  * viewer's own entity and teams; any other entity name is looked up on
- * access (and cached as absent when the server has no such entity). */
+ * access (and cached as absent when the server has no such entity). And
+ * registry/, the registries of the viewer's organization, when there is
+ * one: the short name the W&B app uses, which hides an entity named
+ * "registry" from this mount. */
 #include <errno.h>
+#include <string.h>
+
+#include "wfs_artifacts.h"
 
 #include "wfs_fetch.h"
 #include "wfs_node.h"
@@ -16,6 +22,16 @@ static int root_lookup(struct wfs *fs, struct wfs_node *dir, const char *name,
 	 * shells and desktops probe (.git, .Trash, .hidden): no request. */
 	if (name[0] == '.')
 		return -ENOENT;
+	if (strcmp(name, "registry") == 0) {
+		struct wfs_art_org *org;
+
+		rc = wfs_fetch_art_org(fs, &org);
+		if (rc)
+			return rc;
+		wfs_obj_unref(&org->obj);
+		*type = &wfs_type_registries;
+		return 0;
+	}
 	rc = wfs_fetch_entity(fs, name);
 	if (rc)
 		return rc;
@@ -26,15 +42,24 @@ static int root_lookup(struct wfs *fs, struct wfs_node *dir, const char *name,
 static int root_list(struct wfs *fs, struct wfs_node *dir,
 		     struct wfs_dirents *out)
 {
+	struct wfs_art_org *org;
 	struct wfs_names *names;
 	int rc;
 
 	(void)dir;
 	rc = wfs_fetch_viewer(fs, &names);
 	for (size_t i = 0; !rc && i < names->n; i++)
-		rc = wfs_dirents_add(out, names->v[i], &wfs_type_entity);
+		if (strcmp(names->v[i], "registry"))
+			rc = wfs_dirents_add(out, names->v[i],
+					     &wfs_type_entity);
 	if (names)
 		wfs_obj_unref(&names->obj);
+	/* registry/ when there is an organization to show; failing to
+	 * find out (logged) leaves it out rather than failing the root. */
+	if (!rc && wfs_fetch_art_org(fs, &org) == 0) {
+		wfs_obj_unref(&org->obj);
+		rc = wfs_dirents_add(out, "registry", &wfs_type_registries);
+	}
 	return rc;
 }
 

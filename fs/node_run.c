@@ -1,5 +1,6 @@
 /* node_run.c — one run's directory: config.json, summary.json,
- * metadata.json. Its lifetime follows the run's state (running: short). */
+ * metadata.json and artifacts/ (what it logged and used). Its lifetime
+ * follows the run's state (running: short). */
 #include "wfs_fetch.h"
 #include "wfs_node.h"
 
@@ -7,6 +8,7 @@ static const struct wfs_fixed_child run_children[] = {
 	{ "config.json", &wfs_type_config_json },
 	{ "summary.json", &wfs_type_summary_json },
 	{ "metadata.json", &wfs_type_metadata_json },
+	{ "artifacts", &wfs_type_run_artifacts },
 	{ NULL, NULL },
 };
 

@@ -394,12 +394,13 @@ static void op_release(fuse_req_t req, fuse_ino_t ino,
 static void op_readlink(fuse_req_t req, fuse_ino_t ino)
 {
 	struct wfs_node *node = NODE(req, ino);
+	struct wfs_stat st = { 0 };
 	char *target = NULL;
 	int rc;
 
 	if (!node->type->readlink)
 		return (void)fuse_reply_err(req, EINVAL);
-	rc = node->type->readlink(FS(req), node, &target);
+	rc = node->type->readlink(FS(req), node, &target, &st);
 	if (rc)
 		return (void)fuse_reply_err(req, -rc);
 	fuse_reply_readlink(req, target);
@@ -428,9 +429,11 @@ static void op_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 	size_t i;
 	int rc;
 
-	/* Names outside our namespace (security.selinux, ACLs, which ls
+	/* Names outside our namespaces (security.selinux, ACLs, which ls
 	 * probes on every file) are absent without asking the node. */
-	if (strncmp(name, WFS_XATTR_PREFIX, strlen(WFS_XATTR_PREFIX)))
+	if (strncmp(name, WFS_XATTR_PREFIX, strlen(WFS_XATTR_PREFIX)) &&
+	    strncmp(name, WFS_XATTR_LINK_PREFIX,
+		    strlen(WFS_XATTR_LINK_PREFIX)))
 		return (void)fuse_reply_err(req, ENODATA);
 	rc = wfs_node_xattrs(FS(req), NODE(req, ino), &x);
 	if (rc) {

@@ -232,6 +232,14 @@ void wfs_json_add_int(cJSON *o, const char *key, int64_t val, int known)
 	add_int(o, key, val, known);
 }
 
+void wfs_json_add_strs(cJSON *o, const char *key, char *const *v, size_t n)
+{
+	cJSON *list = cJSON_AddArrayToObject(o, key);
+
+	for (size_t i = 0; list && i < n; i++)
+		cJSON_AddItemToArray(list, cJSON_CreateString(v[i]));
+}
+
 /* ---- projects ------------------------------------------------------------ */
 
 static void project_free(struct wfs_obj *o)
@@ -296,7 +304,7 @@ static void run_free(struct wfs_obj *o)
 static cJSON *metadata_tree(const struct wb_run *r, const char *entity,
 			    const char *project)
 {
-	cJSON *o = cJSON_CreateObject(), *tags, *user;
+	cJSON *o = cJSON_CreateObject(), *user;
 
 	if (!o)
 		return NULL;
@@ -307,9 +315,7 @@ static cJSON *metadata_tree(const struct wb_run *r, const char *entity,
 	add_str(o, "entity", entity);
 	add_str(o, "project", project);
 	add_str(o, "url", r->web_url);
-	tags = cJSON_AddArrayToObject(o, "tags");
-	for (size_t i = 0; tags && i < r->n_tags; i++)
-		cJSON_AddItemToArray(tags, cJSON_CreateString(r->tags[i]));
+	wfs_json_add_strs(o, "tags", r->tags, r->n_tags);
 	add_str(o, "group", r->group);
 	add_str(o, "jobType", r->job_type);
 	add_str(o, "notes", r->notes ? r->notes : r->description);

@@ -10,7 +10,8 @@
  *  - whole-blob files (content): small rendered files (JSON), size = blob;
  *  - streamed files (open/read/release): large immutable bytes read at an
  *    offset (artifact entries); size and times from stat;
- *  - symlinks (readlink): size (the target's length) and times from stat.
+ *  - symlinks (readlink): the target, with times and class; the size is
+ *    the target's length.
  * Any kind may have extended attributes (xattrs).
  *
  * Nodes are the kernel's inodes: the FUSE node id is the node's address
@@ -39,8 +40,7 @@ struct wfs_node_type;
 struct wfs_stat {
 	time_t mtime, ctime;
 	enum wfs_class cls;  /* kernel entry/attr timeouts follow this */
-	int64_t size;        /* streamed files: bytes; symlinks: the target's
-				length; directories: unused */
+	int64_t size;        /* streamed files: bytes (else unused) */
 };
 
 struct wfs_dirent {
@@ -88,7 +88,7 @@ struct wfs_node_type {
 	int (*list)(struct wfs *fs, struct wfs_node *dir,
 		    struct wfs_dirents *out);
 	int (*stat)(struct wfs *fs, struct wfs_node *node,
-		    struct wfs_stat *out);
+		    struct wfs_stat *out);  /* directories, streamed files */
 	/* Whole-blob files: the current content (new reference), its class. */
 	int (*content)(struct wfs *fs, struct wfs_node *file,
 		       struct wfs_blob **blob, enum wfs_class *cls);
@@ -100,20 +100,35 @@ struct wfs_node_type {
 	int (*open)(struct wfs *fs, struct wfs_node *file, void **fh);
 	int (*read)(void *fh, char *buf, size_t len, off_t off, size_t *got);
 	void (*release)(void *fh);
-	/* Symlinks: the target (malloc'd into *target). */
-	int (*readlink)(struct wfs *fs, struct wfs_node *link, char **target);
+	/* Symlinks: the target (malloc'd into *target) and its times and
+	 * class in *st (no stat function). */
+	int (*readlink)(struct wfs *fs, struct wfs_node *link, char **target,
+			struct wfs_stat *st);
 	/* Optional, any kind: add the node's extended attributes to out.
-	 * Only names under WFS_XATTR_PREFIX are asked for (others are absent
-	 * without a call). */
+	 * Only names under WFS_XATTR_PREFIX (symlinks: WFS_XATTR_LINK_PREFIX)
+	 * are asked for; others are absent without a call. */
 	int (*xattrs)(struct wfs *fs, struct wfs_node *node,
 		      struct wfs_xattrs *out);
 };
 
-/* The namespace of every attribute wandbfs serves. */
+/* The namespaces of the attributes wandbfs serves: user.wandb.* on files
+ * and directories; on symlinks, where Linux refuses every user.* name
+ * before asking the filesystem, security.wandb.*. */
 #define WFS_XATTR_PREFIX "user.wandb."
+#define WFS_XATTR_LINK_PREFIX "security.wandb."
 
 /* S_IFDIR, S_IFLNK or S_IFREG: the kind of a type's nodes. */
 mode_t wfs_type_mode(const struct wfs_node_type *type);
+
+/* Directory types that list a names record, all children of one type:
+ * rc and names are what the fetch returned, and names is released here.
+ * lookup: 0 when name is listed, else -ENOENT (or the fetch's error). */
+int wfs_names_lookup(int rc, struct wfs_names *names, const char *name);
+int wfs_names_list(int rc, struct wfs_names *names,
+		   const struct wfs_node_type *type, struct wfs_dirents *out);
+
+/* Directories whose times are the mount's (LISTING class). */
+int wfs_stat_mount_time(struct wfs *fs, struct wfs_stat *st);
 
 /* A directory type with a fixed set of children (a run has config.json,
  * summary.json, metadata.json): a NULL-terminated table. */
@@ -201,6 +216,20 @@ extern const struct wfs_node_type wfs_type_project_json;  /* node_json.c */
 extern const struct wfs_node_type wfs_type_config_json;
 extern const struct wfs_node_type wfs_type_summary_json;
 extern const struct wfs_node_type wfs_type_metadata_json;
+/* artifacts and registries */
+extern const struct wfs_node_type wfs_type_artifacts;     /* node_artifacts.c */
+extern const struct wfs_node_type wfs_type_art_type;
+extern const struct wfs_node_type wfs_type_art_json;
+extern const struct wfs_node_type wfs_type_art_alias;
+extern const struct wfs_node_type wfs_type_registry;
+extern const struct wfs_node_type wfs_type_art_version;   /* node_artifact_tree.c */
+extern const struct wfs_node_type wfs_type_art_dir;
+extern const struct wfs_node_type wfs_type_art_file;
+extern const struct wfs_node_type wfs_type_art_ref;
+extern const struct wfs_node_type wfs_type_registries;    /* node_registry.c */
+extern const struct wfs_node_type wfs_type_run_artifacts; /* node_run_artifacts.c */
+extern const struct wfs_node_type wfs_type_run_art_list;
+extern const struct wfs_node_type wfs_type_run_art_link;
 
 /* Times of a project directory, shared by the project dir and its runs/
  * dir (node_project.c). */

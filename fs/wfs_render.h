@@ -43,6 +43,8 @@ struct wfs_blob *wfs_blob_json(const cJSON *tree, time_t mtime,
  * with its exact digits (not known: null). */
 void wfs_json_add_str(cJSON *o, const char *key, const char *val);
 void wfs_json_add_int(cJSON *o, const char *key, int64_t val, int known);
+/* An array of n strings. */
+void wfs_json_add_strs(cJSON *o, const char *key, char *const *v, size_t n);
 
 /* ISO-8601 timestamp as W&B sends it ("2023-11-05T17:46:35", optional
  * fraction, optional Z or +hh:mm; no zone means UTC) to epoch seconds;

@@ -76,7 +76,7 @@ def test_tree_as_alice_and_bob(users):
         assert listdir(a.mountpoint) == ['alice', 'team-a']
         assert listdir(b.mountpoint) == ['bob']
         assert listdir(a.path('alice')) == ['open', 'secret']
-        assert listdir(a.path('alice', 'secret')) == ['project.json', 'runs']
+        assert listdir(a.path('alice', 'secret')) == ['artifacts', 'project.json', 'runs']
         assert listdir(a.path('team-a')) == ['shared']
         secret_runs = listdir(a.path('alice', 'secret', 'runs'))
         assert len(secret_runs) == 4
@@ -121,7 +121,8 @@ def test_corpus_files_equal_wandb_api_semantics(corpus_server, corpus_mount):
     for r in runs:
         run_dir = corpus_mount.path('corpus', r['project'], 'runs', r['id'])
         where = '%s/%s' % (r['project'], r['dir'])
-        assert listdir(run_dir) == ['config.json', 'metadata.json', 'summary.json'], where
+        assert listdir(run_dir) == ['artifacts', 'config.json', 'metadata.json',
+                                    'summary.json'], where
         with open(os.path.join(run_dir, 'config.json'), encoding='utf-8') as f:
             assert same(json.load(f), r['config']), where
         with open(os.path.join(run_dir, 'summary.json'), encoding='utf-8') as f:
