@@ -743,17 +743,19 @@ static struct wfs_run_arts *run_arts_build(struct run_arts_ctx *x)
 	}
 	if (!r || !r->names || !r->targets)
 		rc = -ENOMEM;
-	for (size_t i = 0; i < x->n; i++) {
-		size_t at = rc ? 0 : r->names->n;
+	for (size_t i = 0; !rc && i < x->n; i++) {
+		size_t at = r->names->n;
 
-		if (!rc && (i == 0 || strcmp(x->v[i].name, x->v[i - 1].name))) {
-			rc = wfs_names_add(r->names, x->v[i].name);
-			if (!rc) {
-				r->targets[at] = x->v[i].target;
-				x->v[i].target = NULL;
-				bytes += 2 * strlen(r->targets[at]) + 64;
-			}
+		if (i && strcmp(x->v[i].name, x->v[i - 1].name) == 0)
+			continue;
+		rc = wfs_names_add(r->names, x->v[i].name);
+		if (!rc) {
+			r->targets[at] = x->v[i].target;
+			x->v[i].target = NULL;
+			bytes += 2 * strlen(r->targets[at]) + 64;
 		}
+	}
+	for (size_t i = 0; i < x->n; i++) {
 		free(x->v[i].name);
 		free(x->v[i].target);
 	}
