@@ -381,6 +381,23 @@ describe('live model changes (in process)', () => {
 		assert.deepEqual(old.project.artifactCollectionMembership.aliases.map((a) => a.alias), ['v0']);
 	});
 
+	test('rawManifest versions keep hostile manifest text byte for byte, or make N entries', async () => {
+		const text = '{"version":1,"contents":{"../x":{"digest":"a","size":0},"../x":{"digest":"b"}}}';
+		const raw = (await logArtifactVersion(store, {entity: 'e', project: 'h', type: 'dataset', name: 'bad',
+			rawManifest: text}, {nowMs: Date.now()})).artifact;
+		assert.equal(fs.readFileSync(path.join(dir, raw.manifest.storagePath), 'utf8'), text);
+		assert.equal(raw.digest, crypto.createHash('md5').update(text).digest('hex'));
+		assert.equal(raw.fileCount, 1); // what JSON.parse sees: the duplicate key collapses
+		const many = (await logArtifactVersion(store, {entity: 'e', project: 'h', type: 'dataset', name: 'many',
+			rawManifest: {entries: 3}}, {nowMs: Date.now()})).artifact;
+		const m = JSON.parse(fs.readFileSync(path.join(dir, many.manifest.storagePath), 'utf8'));
+		assert.deepEqual(Object.keys(m.contents), ['f/0000000', 'f/0000001', 'f/0000002']);
+		assert.deepEqual(m.contents['f/0000001'], {digest: crypto.createHash('md5').digest('base64'), size: 0});
+		assert.equal(many.fileCount, 3);
+		await assert.rejects(logArtifactVersion(store, {entity: 'e', project: 'h', type: 'dataset', name: 'x',
+			rawManifest: {entries: -1}}), /rawManifest/);
+	});
+
 	test('the admin hooks log and link, and refuse server-side paths', async () => {
 		const tester = store.users.get('tester');
 		const r = await store.logArtifact(tester, {entity: 'e', project: 'p', type: 'model', name: 'm', files: {'w': 'w3'}});
