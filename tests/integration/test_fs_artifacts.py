@@ -106,7 +106,8 @@ def env(tmp_path_factory):
     cfg = {
         'users': [{'username': 'alice', 'apiKey': ALICE_KEY, 'teams': ['team-a']}],
         'teams': [{'name': 'team-a', 'organization': 'Acme'}],
-        'organizations': [{'name': 'Acme', 'orgEntity': 'acme-org', 'members': ['alice']}],
+        'organizations': [{'name': 'Acme', 'orgEntity': 'acme-org', 'members': ['alice']},
+                          {'name': 'Beta', 'orgEntity': 'beta-org', 'members': ['alice']}],
         'import': [{'entity': 'alice', 'project': 'p', 'layout': 'runs', 'path': SAMPLE_RUNS}],
         'artifacts': [
             {'entity': 'alice', 'project': 'p', 'type': 'dataset', 'name': 'small', 'versions': [
@@ -135,7 +136,10 @@ def env(tmp_path_factory):
         'registries': [{'organization': 'Acme', 'name': 'models', 'collections': [
             {'name': 'prod-data', 'type': 'dataset',
              'links': [{'entity': 'alice', 'project': 'p', 'artifact': 'small:v0',
-                        'aliases': ['production']}]}]}],
+                        'aliases': ['production']}]}]},
+            {'organization': 'Beta', 'name': 'other', 'collections': [
+                {'name': 'refs', 'type': 'model',
+                 'links': [{'entity': 'alice', 'project': 'p', 'artifact': 'refs:v0'}]}]}],
     }
     d = data_dir(tmp_path_factory, 'fs-artifacts', cfg)
     with Server(d, api_key=ALICE_KEY) as s:
@@ -361,7 +365,8 @@ def test_references(env, mnt):
 
 
 def test_registry(env):
-    with Mount(env, args=['--cache-ttl-alias=1', '--cache-ttl=1']) as m:
+    with Mount(env, args=['--cache-ttl-alias=1', '--cache-ttl=1',
+                          '--registry-org=Acme']) as m:
         assert 'registry' in os.listdir(m.mountpoint)
         assert os.listdir(m.path('registry')) == ['models']
         reg = m.path('registry', 'models')
@@ -389,6 +394,52 @@ def test_registry(env):
         assert os.readlink(os.path.join(reg, 'prod-data:staging')) == 'prod-data:v1'
         assert os.readlink(os.path.join(reg, 'prod-data:latest')) == 'prod-data:v1'
         assert read(os.path.join(reg, 'prod-data:v1', 'new.txt')) == b'new\n'
+
+
+def test_registry_org_option(env):
+    """The viewer is in two organizations: registry/ shows one, and the one
+    --registry-org names (display or org entity name)."""
+    with Mount(env) as m:
+        assert os.listdir(m.path('registry')) in (['models'], ['other'])
+    for org in ('Beta', 'beta-org'):
+        with Mount(env, args=['--registry-org=' + org]) as m:
+            assert os.listdir(m.path('registry')) == ['other']
+            assert os.readlink(m.path('registry', 'other', 'refs:latest')) == 'refs:v0'
+            assert read(m.path('registry', 'other', 'refs:v0', 'lent.txt')) == b'hello\n'
+    with Mount(env, args=['--registry-org=Nope']) as m:
+        assert 'registry' not in os.listdir(m.mountpoint)
+        assert oserror(os.listdir, m.path('registry')) == errno.ENOENT
+
+
+def resident_pages(path):
+    """(pages of the file in the page cache, pages) as mincore(2) sees them
+    through a fresh open and mmap."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.mmap.restype = ctypes.c_void_p
+    libc.mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int,
+                          ctypes.c_int, ctypes.c_long]
+    libc.mincore.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_void_p]
+    libc.munmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t]
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        size = os.fstat(fd).st_size
+        addr = libc.mmap(None, size, mmap.PROT_READ, mmap.MAP_SHARED, fd, 0)
+        pages = (size + mmap.PAGESIZE - 1) // mmap.PAGESIZE
+        vec = (ctypes.c_ubyte * pages)()
+        assert libc.mincore(addr, size, vec) == 0
+        libc.munmap(addr, size)
+        return sum(v & 1 for v in vec), pages
+    finally:
+        os.close(fd)
+
+
+def test_page_cache_kept_across_opens(mnt):
+    """A version's files keep the kernel's pages when opened again (the
+    second epoch reads from memory)."""
+    p = mnt.path(*ART, 'dataset', 'small:v1', 'dir', 'b.bin')
+    read(p)
+    resident, pages = resident_pages(p)
+    assert pages > 1 and resident == pages
 
 
 def test_run_logged_and_used_links(mnt):
