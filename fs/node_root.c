@@ -2,7 +2,7 @@
  * viewer's own entity and teams; any other entity name is looked up on
  * access (and cached as absent when the server has no such entity). And
  * registry/, the registries of the viewer's organization, when there is
- * one: the short name the W&B app uses, which hides an entity named
+ * one: the short name the W&B app uses, which then hides an entity named
  * "registry" from this mount. */
 #include <errno.h>
 #include <string.h>
@@ -26,11 +26,11 @@ static int root_lookup(struct wfs *fs, struct wfs_node *dir, const char *name,
 		struct wfs_art_org *org;
 
 		rc = wfs_fetch_art_org(fs, &org);
-		if (rc)
+		if (rc != -ENOENT) {
+			wfs_obj_unref(rc ? NULL : &org->obj);
+			*type = &wfs_type_registries;
 			return rc;
-		wfs_obj_unref(&org->obj);
-		*type = &wfs_type_registries;
-		return 0;
+		}
 	}
 	rc = wfs_fetch_entity(fs, name);
 	if (rc)
@@ -42,24 +42,25 @@ static int root_lookup(struct wfs *fs, struct wfs_node *dir, const char *name,
 static int root_list(struct wfs *fs, struct wfs_node *dir,
 		     struct wfs_dirents *out)
 {
-	struct wfs_art_org *org;
+	struct wfs_art_org *org = NULL;
 	struct wfs_names *names;
 	int rc;
 
 	(void)dir;
+	/* registry/ when there is an organization to show; failing to
+	 * find out (logged) leaves it out rather than failing the root. */
+	if (wfs_fetch_art_org(fs, &org))
+		org = NULL;
 	rc = wfs_fetch_viewer(fs, &names);
 	for (size_t i = 0; !rc && i < names->n; i++)
-		if (strcmp(names->v[i], "registry"))
+		if (!org || strcmp(names->v[i], "registry"))
 			rc = wfs_dirents_add(out, names->v[i],
 					     &wfs_type_entity);
 	if (names)
 		wfs_obj_unref(&names->obj);
-	/* registry/ when there is an organization to show; failing to
-	 * find out (logged) leaves it out rather than failing the root. */
-	if (!rc && wfs_fetch_art_org(fs, &org) == 0) {
-		wfs_obj_unref(&org->obj);
+	if (!rc && org)
 		rc = wfs_dirents_add(out, "registry", &wfs_type_registries);
-	}
+	wfs_obj_unref(org ? &org->obj : NULL);
 	return rc;
 }
 

@@ -104,8 +104,8 @@ def env(tmp_path_factory):
                 'dir/sub/c.txt': 'deep\n', 'with space & #.txt': 'odd name\n'}
     small_v1 = dict(small_v0, **{'a.txt': 'hello again\n', 'new.txt': 'new\n'})
     cfg = {
-        'users': [{'username': 'alice', 'apiKey': ALICE_KEY, 'teams': ['team-a']}],
-        'teams': [{'name': 'team-a', 'organization': 'Acme'}],
+        'users': [{'username': 'alice', 'apiKey': ALICE_KEY, 'teams': ['team-a', 'registry']}],
+        'teams': [{'name': 'team-a', 'organization': 'Acme'}, {'name': 'registry'}],
         'organizations': [{'name': 'Acme', 'orgEntity': 'acme-org', 'members': ['alice']},
                           {'name': 'Beta', 'orgEntity': 'beta-org', 'members': ['alice']}],
         'import': [{'entity': 'alice', 'project': 'p', 'layout': 'runs', 'path': SAMPLE_RUNS}],
@@ -129,6 +129,8 @@ def env(tmp_path_factory):
                     'cloud/gs.tar': {'ref': 'gs://bucket/obj.tar', 'digest': 'gsetag', 'size': 4},
                     'local.txt': {'ref': 'file://' + str(local), 'digest': 'lmd5'}},
                  'run': 'a1b2c3d4'}]},
+            {'entity': 'registry', 'project': 'x', 'type': 'dataset', 'name': 'd',
+             'versions': [{'files': {'f.txt': 'team file\n'}}]},
             {'entity': 'alice', 'project': 'h', 'type': 'dataset', 'name': 'many',
              'versions': [{'rawManifest': {'entries': 1000000}}]},
         ] + [{'entity': 'alice', 'project': 'h', 'type': 'dataset', 'name': name,
@@ -400,15 +402,19 @@ def test_registry_org_option(env):
     """The viewer is in two organizations: registry/ shows one, and the one
     --registry-org names (display or org entity name)."""
     with Mount(env) as m:
+        # registry/ hides the team called "registry" ...
+        assert os.listdir(m.mountpoint).count('registry') == 1
         assert os.listdir(m.path('registry')) in (['models'], ['other'])
     for org in ('Beta', 'beta-org'):
         with Mount(env, args=['--registry-org=' + org]) as m:
             assert os.listdir(m.path('registry')) == ['other']
             assert os.readlink(m.path('registry', 'other', 'refs:latest')) == 'refs:v0'
             assert read(m.path('registry', 'other', 'refs:v0', 'lent.txt')) == b'hello\n'
+    # ... which is there when no organization is shown.
     with Mount(env, args=['--registry-org=Nope']) as m:
-        assert 'registry' not in os.listdir(m.mountpoint)
-        assert oserror(os.listdir, m.path('registry')) == errno.ENOENT
+        assert os.listdir(m.path('registry')) == ['x']
+        assert read(m.path('registry', 'x', 'artifacts', 'dataset', 'd:v0', 'f.txt')) == \
+            b'team file\n'
 
 
 def resident_pages(path):
