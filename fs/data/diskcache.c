@@ -43,8 +43,7 @@
 #define LOW_WATER(max) ((max) / 10 * 9)
 #define EVICT_BATCH 8192            /* candidates kept per eviction scan */
 #define EVICT_ROUNDS 8
-#define MAX_RANGES 4096             /* written ranges tracked per writer */
-#define HASH_BUF (256 << 10)
+#define HASH_BUF (1 << 20)          /* commit reads the file back */
 #define BIG_OBJECT ((int64_t)64 << 20) /* checked for room up front */
 #define FREE_MARGIN ((uint64_t)64 << 20) /* left free on the filesystem */
 
@@ -63,10 +62,6 @@ struct wfs_diskcache {
 	int evicting;          /* one thread scans at a time */
 };
 
-struct range {
-	int64_t start, end;
-};
-
 struct wfs_diskcache_writer {
 	struct wfs_diskcache *c;
 	int fd;
@@ -74,15 +69,7 @@ struct wfs_diskcache_writer {
 	uint8_t want[WFS_MD5_LEN];
 	char final[PATH_MAX];
 	char tmp[PATH_MAX];
-
-	pthread_mutex_t mu;    /* the fields below */
-	struct range *ranges;  /* written, sorted, disjoint, not adjacent */
-	size_t n, cap;
-	int untracked;         /* too many ranges: commit hashes the rest */
-	int hashing;           /* one thread extends the hash at a time */
-	int64_t hashed;        /* [0, hashed) is in md5 */
-	struct wfs_md5 md5;
-	int err;               /* first write error */
+	atomic_int err;        /* first write error */
 };
 
 /* ---- names ------------------------------------------------------------ */
@@ -311,139 +298,15 @@ int wfs_diskcache_begin(struct wfs_diskcache *c, const char *md5_hex,
 		if (w->fd < 0 && (errno != EEXIST || tries > 100))
 			rc = -errno;
 	}
-	if (!rc && ftruncate(w->fd, size)) {
-		rc = -errno;
-		unlink(w->tmp);
-	}
 	if (rc) {
 		if (w->fd >= 0)
 			close(w->fd);
 		free(w);
 		return rc;
 	}
-	pthread_mutex_init(&w->mu, NULL);
-	wfs_md5_init(&w->md5);
+	atomic_init(&w->err, 0);
 	*out = w;
 	return 0;
-}
-
-/* Records [start, end) as written; keeps the list sorted and merged. Under
- * w->mu. Beyond MAX_RANGES the writer stops tracking (commit then hashes
- * the rest of the file; the MD5 still catches any hole). */
-static void add_range(struct wfs_diskcache_writer *w, int64_t start,
-		      int64_t end)
-{
-	size_t i = 0, j;
-
-	if (w->untracked)
-		return;
-	while (i < w->n && w->ranges[i].end < start)
-		i++;
-	j = i;
-	while (j < w->n && w->ranges[j].start <= end) {
-		if (w->ranges[j].start < start)
-			start = w->ranges[j].start;
-		if (w->ranges[j].end > end)
-			end = w->ranges[j].end;
-		j++;
-	}
-	if (i == j) { /* no overlap: insert at i */
-		if (w->n == w->cap) {
-			size_t cap = w->cap ? 2 * w->cap : 16;
-			struct range *r;
-
-			r = cap > MAX_RANGES ? NULL :
-			    realloc(w->ranges, cap * sizeof(*r));
-			if (!r) {
-				w->untracked = 1;
-				free(w->ranges);
-				w->ranges = NULL;
-				w->n = w->cap = 0;
-				return;
-			}
-			w->ranges = r;
-			w->cap = cap;
-		}
-		memmove(w->ranges + i + 1, w->ranges + i,
-			(w->n - i) * sizeof(*w->ranges));
-		w->n++;
-	} else if (j > i + 1) { /* merged several: close the gap */
-		memmove(w->ranges + i + 1, w->ranges + j,
-			(w->n - j) * sizeof(*w->ranges));
-		w->n -= j - i - 1;
-	}
-	w->ranges[i].start = start;
-	w->ranges[i].end = end;
-}
-
-/* How far the contiguous written prefix reaches. Under w->mu. */
-static int64_t prefix_end(const struct wfs_diskcache_writer *w)
-{
-	return w->n && w->ranges[0].start == 0 ? w->ranges[0].end : 0;
-}
-
-/* Feeds [from, to) of the temp file to md5 (md5 is only touched by the
- * one thread that set w->hashing, or by commit). */
-static int hash_file(struct wfs_diskcache_writer *w, struct wfs_md5 *md5,
-		     int64_t from, int64_t to)
-{
-	char *buf;
-
-	if (from >= to)
-		return 0;
-	buf = malloc(HASH_BUF);
-	if (!buf)
-		return -ENOMEM;
-	while (from < to) {
-		size_t want = to - from < HASH_BUF ? (size_t)(to - from)
-						   : HASH_BUF;
-		ssize_t got = pread(w->fd, buf, want, from);
-
-		if (got <= 0) {
-			free(buf);
-			return got < 0 ? -errno : -EIO;
-		}
-		wfs_md5_update(md5, buf, (size_t)got);
-		from += got;
-	}
-	free(buf);
-	return 0;
-}
-
-/* Extends the hash over the written prefix. The caller's own bytes
- * [off, off + len) are hashed from its buffer; others' from the file. */
-static void hash_prefix(struct wfs_diskcache_writer *w, int64_t off,
-			const char *buf, size_t len)
-{
-	int64_t from, to;
-
-	pthread_mutex_lock(&w->mu);
-	if (w->hashing || prefix_end(w) <= w->hashed) {
-		pthread_mutex_unlock(&w->mu);
-		return;
-	}
-	w->hashing = 1;
-	while (!w->err && (to = prefix_end(w)) > w->hashed) {
-		int rc = 0;
-
-		from = w->hashed;
-		pthread_mutex_unlock(&w->mu);
-		if (from >= off && from < off + (int64_t)len) {
-			int64_t end = to < off + (int64_t)len ? to
-							      : off + (int64_t)len;
-
-			wfs_md5_update(&w->md5, buf + (from - off),
-				       (size_t)(end - from));
-			from = end;
-		}
-		rc = hash_file(w, &w->md5, from, to);
-		pthread_mutex_lock(&w->mu);
-		if (rc && !w->err)
-			w->err = rc;
-		w->hashed = to;
-	}
-	w->hashing = 0;
-	pthread_mutex_unlock(&w->mu);
 }
 
 int wfs_diskcache_write(struct wfs_diskcache_writer *w, int64_t off,
@@ -467,14 +330,11 @@ int wfs_diskcache_write(struct wfs_diskcache_writer *w, int64_t off,
 		}
 		done += (size_t)n;
 	}
-	pthread_mutex_lock(&w->mu);
-	if (rc && !w->err)
-		w->err = rc;
-	if (!rc && len)
-		add_range(w, off, off + (int64_t)len);
-	pthread_mutex_unlock(&w->mu);
-	if (!rc)
-		hash_prefix(w, off, p, len);
+	if (rc) {
+		int none = 0;
+
+		atomic_compare_exchange_strong(&w->err, &none, rc);
+	}
 	return rc;
 }
 
@@ -482,8 +342,6 @@ static void writer_free(struct wfs_diskcache_writer *w)
 {
 	if (w->fd >= 0)
 		close(w->fd);
-	pthread_mutex_destroy(&w->mu);
-	free(w->ranges);
 	free(w);
 }
 
@@ -756,6 +614,46 @@ static void maybe_evict(struct wfs_diskcache *c, uint64_t added)
 
 /* ---- commit ----------------------------------------------------------- */
 
+/* The MD5 of the temp file, which must be exactly w->size bytes long
+ * (-ESPIPE: a shorter one was not completely written). Done here, in the committing
+ * thread, rather than as writes arrive: the writers are the fetchers of
+ * the mount, and reading the bytes back from the page cache is cheaper
+ * than holding them up. */
+static int hash_file(struct wfs_diskcache_writer *w,
+		     uint8_t out[WFS_MD5_LEN])
+{
+	struct wfs_md5 md5;
+	struct stat st;
+	int64_t off = 0;
+	char *buf;
+
+	if (fstat(w->fd, &st))
+		return -errno;
+	if (st.st_size != w->size)
+		return -ESPIPE;
+	buf = malloc(HASH_BUF);
+	if (!buf)
+		return -ENOMEM;
+	wfs_md5_init(&md5);
+	while (off < w->size) {
+		size_t want = w->size - off < HASH_BUF ? (size_t)(w->size - off)
+						       : HASH_BUF;
+		ssize_t got = pread(w->fd, buf, want, off);
+
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got <= 0) {
+			free(buf);
+			return got < 0 ? -errno : -EIO;
+		}
+		wfs_md5_update(&md5, buf, (size_t)got);
+		off += got;
+	}
+	free(buf);
+	wfs_md5_final(&md5, out);
+	return 0;
+}
+
 /* Publishes the verified temp file under its final name. */
 static int publish(struct wfs_diskcache_writer *w)
 {
@@ -794,24 +692,23 @@ int wfs_diskcache_commit(struct wfs_diskcache_writer *w)
 	struct wfs_diskcache *c = w->c;
 	uint8_t got[WFS_MD5_LEN];
 	int64_t size = w->size;
-	int rc = w->err;
+	const char *why = NULL;
+	int rc = atomic_load(&w->err);
 
 	if (!rc)
-		rc = hash_file(w, &w->md5, w->hashed, w->size);
-	if (!rc) {
-		wfs_md5_final(&w->md5, got);
-		if (memcmp(got, w->want, sizeof(got))) {
-			wb_log(WB_LOG_WARN, "disk cache: %s: MD5 differs from "
-			       "the manifest; not cached", w->final);
-			rc = -EIO;
-		}
+		rc = hash_file(w, got);
+	if (rc == -ESPIPE) {
+		why = "not every byte was written";
+		rc = -EIO;
+	} else if (!rc && memcmp(got, w->want, sizeof(got))) {
+		why = "the MD5 differs from the manifest's";
+		rc = -EIO;
 	}
 	if (!rc)
 		rc = publish(w);
 	if (rc) {
-		if (rc != -EIO)
-			wb_log(WB_LOG_WARN, "disk cache: %s: %s; not cached",
-			       w->final, strerror(-rc));
+		wb_log(WB_LOG_WARN, "disk cache: %s: %s; not cached", w->final,
+		       why ? why : strerror(-rc));
 		wfs_diskcache_abort(w);
 		return rc;
 	}

@@ -59,7 +59,9 @@ void wfs_diskcache_close(struct wfs_diskcache *c);
 int wfs_diskcache_lookup(struct wfs_diskcache *c, const char *md5_hex,
 			 int64_t size, int *fd);
 
-/* A writer for a new object: a sparse temp file of `size` bytes. Writes may
+/* A writer for a new object of `size` bytes: a temp file, extended by the
+ * writes (not truncated to size up front: filling a sparse file costs the
+ * kernel several times more than extending one). Writes may
  * come at any offset, in any order, from several threads at once (parallel
  * range requests), but must not overlap with different bytes. -ENOSPC when
  * the filesystem has no room for size bytes (the caller just does not
@@ -67,14 +69,15 @@ int wfs_diskcache_lookup(struct wfs_diskcache *c, const char *md5_hex,
  * many): each commits identical bytes. */
 int wfs_diskcache_begin(struct wfs_diskcache *c, const char *md5_hex,
 			int64_t size, struct wfs_diskcache_writer **w);
-/* len bytes at off; -EINVAL when beyond size. The MD5 is computed as the
- * written prefix grows, so commit rarely re-reads the file. */
+/* len bytes at off; -EINVAL when beyond size. Only a pwrite: the MD5 is
+ * computed by commit, so writers (fetchers) are not held up. */
 int wfs_diskcache_write(struct wfs_diskcache_writer *w, int64_t off,
 			const void *buf, size_t len);
 /* Once every write has returned: checks that every byte was written and
  * that the MD5 matches (else -EIO, logged, nothing under the final name),
- * then publishes the object atomically and evicts beyond the bound. The
- * temp file is gone either way. Frees w. */
+ * then publishes the object atomically and evicts beyond the bound. Reads
+ * the file back to hash it and flushes it to stable storage: call it off
+ * any latency-sensitive path. The temp file is gone either way. Frees w. */
 int wfs_diskcache_commit(struct wfs_diskcache_writer *w);
 /* Drops the temp file. Frees w. NULL-safe. */
 void wfs_diskcache_abort(struct wfs_diskcache_writer *w);
