@@ -289,7 +289,7 @@ static void *write_pieces(void *arg)
 	struct piece_job *j = arg;
 	size_t count = (j->n + j->piece - 1) / j->piece;
 
-	/* Backwards for odd threads, so the prefix grows from any side. */
+	/* Backwards for odd threads: the pieces land in no particular order. */
 	for (size_t k = 0; k < count; k++) {
 		size_t i = j->first % 2 ? count - 1 - k : k;
 		size_t off = i * j->piece;
@@ -332,8 +332,8 @@ static void parallel_writers(void **state)
 	free(data);
 }
 
-/* More disjoint pieces than the writer tracks: commit still verifies the
- * whole file. */
+/* Thousands of one-byte writes, every odd offset first (holes until the
+ * end): the whole file is verified at commit. */
 static void many_ranges(void **state)
 {
 	struct fixture *f = *state;
