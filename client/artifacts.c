@@ -1,7 +1,7 @@
-/* artifacts.c — artifact types, collections, versions (wandb-api.md §8.1-
- * §8.5), the versions a run logged or used, web links, per-file download
- * URLs (§8.7, §8.8), wandb-artifact:// reference resolution (§8.9) and
- * reading an entry's bytes. Manifests: manifest.c. */
+/* artifacts.c — artifact types, collections, versions, the versions a run
+ * logged or used, web links, per-file download URLs, wandb-artifact://
+ * reference resolution and reading an entry's bytes. Manifests:
+ * manifest.c. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -227,7 +227,7 @@ int wfs_fetch_registry_colls(struct wfs *fs, const char *registry,
 	return rc ? rc : names_get(fs, key, &a, out);
 }
 
-/* ---- versions -------------------------------------------------------------- */
+/* ---- versions ----------------------------------------------------------- */
 
 static void version_key(char *key, const struct wfs_art_where *w,
 			const char *coll, int64_t index)
@@ -357,7 +357,7 @@ int wfs_fetch_art_version(struct wfs *fs, const struct wfs_art_where *w,
 					(struct wfs_obj **)out);
 }
 
-/* ---- collections ------------------------------------------------------------ */
+/* ---- collections -------------------------------------------------------- */
 
 static void coll_free(struct wfs_obj *o)
 {
@@ -532,7 +532,7 @@ int wfs_fetch_art_coll(struct wfs *fs, const struct wfs_art_where *w,
 					(struct wfs_obj **)out);
 }
 
-/* ---- manifests -------------------------------------------------------------- */
+/* ---- manifests ---------------------------------------------------------- */
 
 static void manifest_free(struct wfs_obj *o)
 {
@@ -634,7 +634,7 @@ int wfs_fetch_art_manifest(struct wfs *fs, const struct wfs_art_version *v,
 	return rc;
 }
 
-/* ---- a run's artifacts --------------------------------------------------- */
+/* ---- a run's artifacts -------------------------------------------------- */
 
 static void run_arts_free(struct wfs_obj *o)
 {
@@ -820,7 +820,7 @@ int wfs_fetch_run_arts(struct wfs *fs, const char *ent, const char *proj,
 					(struct wfs_obj **)out);
 }
 
-/* ---- the organization of registry/ ---------------------------------------- */
+/* ---- the organization of registry/ -------------------------------------- */
 
 static void org_free(struct wfs_obj *o)
 {

@@ -127,7 +127,8 @@ static void usage(const char *prog)
 "Unmount with: fusermount3 -u MOUNTPOINT.  See wandbfs(1).\n",
 	       prog, prog, prog, WFS_TTL_DEFAULT, WFS_TTL_RUNNING_DEFAULT,
 	       WFS_TTL_FINISHED_DEFAULT, WFS_TTL_NEGATIVE_DEFAULT,
-	       WFS_TTL_ALIAS_DEFAULT, TIMEOUT_DEFAULT, WFS_PREFETCH_RUNS_DEFAULT);
+	       WFS_TTL_ALIAS_DEFAULT, TIMEOUT_DEFAULT,
+	       WFS_PREFETCH_RUNS_DEFAULT);
 }
 
 /* argv with every `--name V` of ours joined into `--name=V`; the strings

@@ -24,7 +24,7 @@
 /* Files of a directory handed to the data plane as "next" on each open. */
 #define HINT_MAX 32
 
-/* ---- the version a node belongs to --------------------------------------- */
+/* ---- the version a node belongs to -------------------------------------- */
 
 /* The version directory a node is in (or is). */
 static const struct wfs_node *version_node(const struct wfs_node *n)
@@ -104,7 +104,7 @@ static int entry_is_link(const struct wb_manifest_entry *e)
 	       !has_scheme(e->ref, "wandb-artifact://");
 }
 
-/* ---- directories: the version and its subdirectories ----------------------- */
+/* ---- directories: the version and its subdirectories -------------------- */
 
 static int tree_lookup(struct wfs *fs, struct wfs_node *dir, const char *name,
 		       const struct wfs_node_type **type)
@@ -264,7 +264,7 @@ const struct wfs_node_type wfs_type_art_dir = {
 	.stat = tree_stat,
 };
 
-/* ---- an entry's attributes ------------------------------------------------ */
+/* ---- an entry's attributes ---------------------------------------------- */
 
 /* digest, size, and for references the URI and what "extra" says about
  * the object (etag, versionID), in namespace ns. */
@@ -311,7 +311,7 @@ static int ref_xattrs(struct wfs *fs, struct wfs_node *link,
 	return entry_xattrs(fs, link, WFS_XATTR_LINK_PREFIX, out);
 }
 
-/* ---- streamed files ------------------------------------------------------- */
+/* ---- streamed files ----------------------------------------------------- */
 
 /* What keeps a version's record and manifest alive for the data plane. */
 struct src_owner {
@@ -446,7 +446,7 @@ const struct wfs_node_type wfs_type_art_file = {
 	.xattrs = file_xattrs,
 };
 
-/* ---- references as symlinks ------------------------------------------------ */
+/* ---- references as symlinks --------------------------------------------- */
 
 /* The link target of a reference: the URI, or a file:// URI's local path
  * ("file:///p" and "file://localhost/p" both give "/p"). */

@@ -19,7 +19,7 @@
 #include "wfs_fetch.h"
 #include "wfs_node_art.h"
 
-/* ---- where a directory of collections keeps its versions ------------------- */
+/* ---- where a directory of collections keeps its versions ---------------- */
 
 int wfs_art_where_of(struct wfs *fs, const struct wfs_node *dir,
 		     struct wfs_art_where *w)
@@ -60,7 +60,7 @@ static int colls_of(struct wfs *fs, const struct wfs_node *dir,
 	return wfs_fetch_registry_colls(fs, dir->name, out);
 }
 
-/* ---- names: <collection>:v<N>, <collection>:v<N>.json, <collection>:<alias> */
+/* ---- names: <coll>:v<N>, <coll>:v<N>.json, <coll>:<alias> ------------ */
 
 enum name_kind { NAME_VERSION, NAME_JSON, NAME_ALIAS };
 
@@ -98,7 +98,8 @@ static int parse_name(const char *name, struct parsed *p)
 	len = strlen(p->rest);
 	p->index = vn(p->rest, len);
 	p->kind = NAME_VERSION;
-	if (p->index < 0 && len > 5 && strcmp(p->rest + len - 5, ".json") == 0) {
+	if (p->index < 0 && len > 5 &&
+	    strcmp(p->rest + len - 5, ".json") == 0) {
 		p->index = vn(p->rest, len - 5);
 		p->kind = NAME_JSON;
 	}
@@ -141,7 +142,7 @@ int wfs_art_version_of(struct wfs *fs, const struct wfs_node *node,
 	return rc;
 }
 
-/* ---- the directory of collections ------------------------------------------- */
+/* ---- the directory of collections --------------------------------------- */
 
 static int colls_lookup(struct wfs *fs, struct wfs_node *dir, const char *name,
 			const struct wfs_node_type **type)
@@ -282,7 +283,7 @@ const struct wfs_node_type wfs_type_registry = {
 	.stat = registry_stat,
 };
 
-/* ---- <project>/artifacts/ ------------------------------------------------ */
+/* ---- <project>/artifacts/ ----------------------------------------------- */
 
 static int artifacts_lookup(struct wfs *fs, struct wfs_node *dir,
 			    const char *name,
@@ -320,7 +321,7 @@ const struct wfs_node_type wfs_type_artifacts = {
 	.stat = artifacts_stat,
 };
 
-/* ---- <name>:v<N>.json ------------------------------------------------------ */
+/* ---- <name>:v<N>.json --------------------------------------------------- */
 
 static int json_content(struct wfs *fs, struct wfs_node *file,
 			struct wfs_blob **blob, enum wfs_class *cls)
@@ -341,7 +342,7 @@ const struct wfs_node_type wfs_type_art_json = {
 	.content = json_content,
 };
 
-/* ---- <name>:<alias> -> <name>:v<N> ----------------------------------------- */
+/* ---- <name>:<alias> -> <name>:v<N> -------------------------------------- */
 
 /* The target of an alias symlink; its times are the collection's. */
 static int alias_readlink(struct wfs *fs, struct wfs_node *link,

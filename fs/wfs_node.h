@@ -222,12 +222,14 @@ extern const struct wfs_node_type wfs_type_art_type;
 extern const struct wfs_node_type wfs_type_art_json;
 extern const struct wfs_node_type wfs_type_art_alias;
 extern const struct wfs_node_type wfs_type_registry;
-extern const struct wfs_node_type wfs_type_art_version;   /* node_artifact_tree.c */
+/* node_artifact_tree.c */
+extern const struct wfs_node_type wfs_type_art_version;
 extern const struct wfs_node_type wfs_type_art_dir;
 extern const struct wfs_node_type wfs_type_art_file;
 extern const struct wfs_node_type wfs_type_art_ref;
 extern const struct wfs_node_type wfs_type_registries;    /* node_registry.c */
-extern const struct wfs_node_type wfs_type_run_artifacts; /* node_run_artifacts.c */
+/* node_run_artifacts.c */
+extern const struct wfs_node_type wfs_type_run_artifacts;
 extern const struct wfs_node_type wfs_type_run_art_list;
 extern const struct wfs_node_type wfs_type_run_art_link;
 
