@@ -44,6 +44,7 @@ static struct wfs_cache_policy policy(void)
 	p.ttl_running = 5;
 	p.ttl_finished = 600;
 	p.ttl_negative = 30;
+	p.ttl_alias = 2;
 	return p;
 }
 
@@ -89,7 +90,11 @@ static void test_state_classes(void **state)
 	assert_true(wfs_cache_ttl(c, WFS_CLASS_RUNNING) == 5);
 	assert_true(wfs_cache_ttl(c, WFS_CLASS_FINISHED) == 600);
 	assert_true(wfs_cache_ttl(c, WFS_CLASS_NEGATIVE) == 30);
+	assert_true(wfs_cache_ttl(c, WFS_CLASS_ALIAS) == 2);
+	assert_true(wfs_cache_ttl(c, WFS_CLASS_IMMUTABLE) == WFS_TTL_IMMUTABLE);
+	assert_true(wfs_cache_max_value(c) == p.max_bytes / 2);
 	assert_false(wfs_cache_keep_cache(WFS_CLASS_RUNNING));
+	assert_true(wfs_cache_keep_cache(WFS_CLASS_IMMUTABLE));
 	assert_true(wfs_cache_keep_cache(WFS_CLASS_FINISHED));
 	assert_true(wfs_cache_keep_cache(WFS_CLASS_LISTING));
 	wfs_cache_free(c);
@@ -105,7 +110,11 @@ static void test_ttl_expiry(void **state)
 	put(c, "running", 10, WFS_CLASS_RUNNING);
 	put(c, "finished", 10, WFS_CLASS_FINISHED);
 	put(c, "listing", 10, WFS_CLASS_LISTING);
+	put(c, "alias", 10, WFS_CLASS_ALIAS);
+	put(c, "version", 10, WFS_CLASS_IMMUTABLE);
 	assert_int_equal(get(c, "missing", 0), WFS_MISS);
+	fake_now = 1002.1;
+	assert_int_equal(get(c, "alias", 0), WFS_MISS);
 
 	fake_now = 1004.9;
 	assert_int_equal(get(c, "running", 0), WFS_FRESH);
@@ -120,6 +129,9 @@ static void test_ttl_expiry(void **state)
 	assert_int_equal(get(c, "finished", 0), WFS_FRESH);
 	fake_now = 1601;
 	assert_int_equal(get(c, "finished", 0), WFS_MISS);
+	/* A version never expires (only the memory bound evicts it). */
+	fake_now = 1e8;
+	assert_int_equal(get(c, "version", 0), WFS_FRESH);
 
 	/* A refill restarts the lifetime. */
 	put(c, "running", 10, WFS_CLASS_RUNNING);
