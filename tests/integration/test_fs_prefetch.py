@@ -1,7 +1,8 @@
 """`wandbfs prefetch PATH...` through a real mount: it reads every regular
 file of the subtree (symlinks not followed) and says so in one summary
 line; a progress bar only on a terminal; clear errors and a non-zero exit
-for a path outside any wandbfs mount, a missing path and bad options."""
+for a path outside any wandbfs mount, a missing path, bad options and a
+file that cannot be read (named on stderr, counted as failed)."""
 import os
 import pty
 import re
@@ -20,7 +21,12 @@ SUMMARY = re.compile(r'^wandbfs prefetch: (\d+) files, ([\d.]+ [KMGT]?i?B) in [\
 @pytest.fixture(scope='module')
 def srv(tmp_path_factory):
     d = data_dir(tmp_path_factory, 'fs-prefetch', {
-        'generate': [{'kind': 'runs', 'entity': ENT, 'project': PROJ, 'count': 6, 'seed': 5}]})
+        'generate': [{'kind': 'runs', 'entity': ENT, 'project': PROJ, 'count': 6, 'seed': 5}],
+        # An http reference nobody answers: listed with its size, unreadable.
+        'artifacts': [{'entity': ENT, 'project': 'broken', 'type': 'dataset', 'name': 'broken',
+                       'versions': [{'files': {'ok.txt': 'fine\n',
+                                               'gone.bin': {'ref': 'http://127.0.0.1:9/gone.bin',
+                                                            'size': 100}}}]}]})
     with Server(d) as s:
         yield s
 
@@ -105,3 +111,17 @@ def test_errors(srv, tmp_path):
         r = prefetch(m.path(ENT, 'no-such-project'))
         assert r.returncode == 1
         assert 'No such file or directory' in r.stderr
+
+
+def test_a_failing_file_is_reported(srv):
+    with Mount(srv, args=['--timeout=2']) as m:
+        version = m.path(ENT, 'broken', 'artifacts', 'dataset', 'broken:v0')
+        assert sorted(os.listdir(version)) == ['gone.bin', 'ok.txt']
+        r = prefetch(version)
+        assert r.returncode == 1
+        got = SUMMARY.match(r.stdout)
+        assert got, r.stdout
+        assert (got.group(1), got.group(4)) == ('1', '1')
+        lines = r.stderr.splitlines()
+        assert len(lines) == 1 and lines[0].startswith(
+            'wandbfs prefetch: %s/gone.bin: ' % os.path.realpath(version)), r.stderr
