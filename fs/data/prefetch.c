@@ -27,6 +27,7 @@
 #define MAX_CHUNK ((size_t)8 << 20)
 #define MAP_MIN ((size_t)64 << 10) /* buffers this big are mapped */
 #define POOL_CLASSES 8 /* mapped sizes MAP_MIN << 0..7 (up to MAX_CHUNK) */
+#define LAND_BEHIND 2  /* landings may hold 1/LAND_BEHIND of the budget */
 #define CURSORS 4
 
 #define CHUNK_OF(lnk) WFS_LIST_ENTRY(lnk, struct chunk, l)
@@ -71,6 +72,11 @@ struct wfs_pf {
 	pthread_t *threads;
 	unsigned nthreads;
 	int stop;
+	struct wfs_link land_q;  /* DONE chunks waiting for src->landed */
+	size_t land_bytes;
+	pthread_cond_t land_cv;
+	pthread_t lander;
+	int has_lander, land_stop;
 	struct wfs_pf_stats st;
 	atomic_uint_fast64_t bytes;
 };
@@ -81,7 +87,7 @@ struct wfs_pf_obj {
 	struct wfs_pf_source src;
 	void *ud;
 	unsigned users;          /* references */
-	unsigned running;        /* workers inside fetch/landed for it */
+	unsigned running;        /* its fetches and landings in flight */
 	struct chunk **v;        /* the map: chunks sorted by offset */
 	size_t n, cap;
 };
@@ -225,8 +231,9 @@ static char *buf_get(struct wfs_pf *pf, size_t cap)
 		pool_drop_one(pf);
 	if (cap < MAP_MIN)
 		return malloc(cap);
+	/* Populated at once: one call instead of a fault per page. */
 	p = mmap(NULL, cap, PROT_READ | PROT_WRITE,
-		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
 	return p == MAP_FAILED ? NULL : p;
 }
 
@@ -264,10 +271,12 @@ static void chunk_settle(struct wfs_pf *pf, struct chunk *c)
 	chunk_free(pf, c);
 }
 
-/* Put an unpinned DONE chunk where eviction finds it. */
+/* Put an unpinned DONE chunk where eviction finds it; a reader waiting
+ * for memory may now make room. */
 static void chunk_park(struct wfs_pf *pf, struct chunk *c)
 {
 	wfs_list_add_tail(c->consumed ? &pf->ev_consumed : &pf->ev_lru, &c->l);
+	pthread_cond_broadcast(&pf->cv);
 }
 
 static void chunk_pin(struct chunk *c)
@@ -410,6 +419,66 @@ static void obj_finish(struct wfs_pf *pf, struct wfs_pf_obj *o)
 	pthread_mutex_lock(&pf->mu);
 }
 
+/* Hand a DONE chunk to the lander thread, pinned. */
+static void land(struct wfs_pf *pf, struct chunk *c)
+{
+	struct wfs_pf_obj *o = c->obj;
+
+	c->pins++;
+	o->running++; /* the landing keeps the object */
+	wfs_list_add_tail(&pf->land_q, &c->l);
+	pf->land_bytes += c->cap;
+	pthread_cond_signal(&pf->land_cv);
+}
+
+static void *lander_main(void *arg)
+{
+	struct wfs_pf *pf = arg;
+
+	pthread_mutex_lock(&pf->mu);
+	for (;;) {
+		struct wfs_pf_obj *o;
+		struct chunk *c;
+
+		if (wfs_list_empty(&pf->land_q)) {
+			if (pf->land_stop)
+				break;
+			pthread_cond_wait(&pf->land_cv, &pf->mu);
+			continue;
+		}
+		c = CHUNK_OF(pf->land_q.next);
+		wfs_list_del(&c->l);
+		pf->land_bytes -= c->cap;
+		/* Even for an object nobody reads any more: its last chunks
+		 * may be what completes it (for the disk cache). */
+		o = c->obj;
+		pthread_mutex_unlock(&pf->mu);
+		o->src.landed(o->ud, c->off, c->buf, c->len);
+		pthread_mutex_lock(&pf->mu);
+		chunk_unpin(pf, c);
+		pthread_cond_broadcast(&pf->work_cv);
+		if (--o->running == 0 && o->users == 0)
+			obj_finish(pf, o);
+	}
+	pthread_mutex_unlock(&pf->mu);
+	return NULL;
+}
+
+/* The next chunk to fetch: one a reader waits for, else a speculative one
+ * unless landings are more than LAND_BEHIND of the budget behind (the
+ * disk cache then sets the pace of read-ahead, not of demand). */
+static struct chunk *next_job(struct wfs_pf *pf)
+{
+	struct wfs_link *h = NULL;
+
+	if (!wfs_list_empty(&pf->q_demand))
+		h = &pf->q_demand;
+	else if (!wfs_list_empty(&pf->q_spec) &&
+		 pf->land_bytes <= pf->o.mem_budget / LAND_BEHIND)
+		h = &pf->q_spec;
+	return h ? CHUNK_OF(h->next) : NULL;
+}
+
 static void run_chunk(struct wfs_pf *pf, struct chunk *c)
 {
 	struct wfs_pf_obj *o = c->obj;
@@ -430,14 +499,8 @@ static void run_chunk(struct wfs_pf *pf, struct chunk *c)
 		map_remove(o, c);
 	} else {
 		c->state = C_DONE;
-		if (o->src.landed && o->users) {
-			c->pins++;
-			pthread_cond_broadcast(&pf->cv);
-			pthread_mutex_unlock(&pf->mu);
-			o->src.landed(o->ud, c->off, c->buf, c->len);
-			pthread_mutex_lock(&pf->mu);
-			c->pins--;
-		}
+		if (o->src.landed && o->users)
+			land(pf, c);
 	}
 	pthread_cond_broadcast(&pf->cv);
 	if (c->pins == 0 && c->in_map && c->state == C_DONE)
@@ -455,19 +518,14 @@ static void *worker_main(void *arg)
 
 	pthread_mutex_lock(&pf->mu);
 	for (;;) {
-		struct wfs_link *h = !wfs_list_empty(&pf->q_demand)
-				     ? &pf->q_demand
-				     : !wfs_list_empty(&pf->q_spec)
-				     ? &pf->q_spec : NULL;
-		struct chunk *c;
+		struct chunk *c = next_job(pf);
 
-		if (!h) {
-			if (pf->stop)
+		if (!c) {
+			if (pf->stop && wfs_list_empty(&pf->q_spec))
 				break;
 			pthread_cond_wait(&pf->work_cv, &pf->mu);
 			continue;
 		}
-		c = CHUNK_OF(h->next);
 		wfs_list_del(&c->l);
 		c->state = C_RUNNING;
 		c->obj->running++;
@@ -508,6 +566,8 @@ int wfs_pf_new(const struct wfs_pf_opts *o, struct wfs_pf **out)
 	pthread_mutex_init(&pf->mu, NULL);
 	pthread_cond_init(&pf->cv, NULL);
 	pthread_cond_init(&pf->work_cv, NULL);
+	pthread_cond_init(&pf->land_cv, NULL);
+	wfs_list_init(&pf->land_q);
 	wfs_list_init(&pf->q_demand);
 	wfs_list_init(&pf->q_spec);
 	wfs_list_init(&pf->ev_consumed);
@@ -518,6 +578,11 @@ int wfs_pf_new(const struct wfs_pf_opts *o, struct wfs_pf **out)
 		wfs_pf_free(pf);
 		return -ENOMEM;
 	}
+	if (pthread_create(&pf->lander, NULL, lander_main, pf)) {
+		wfs_pf_free(pf);
+		return -EAGAIN;
+	}
+	pf->has_lander = 1;
 	for (; pf->nthreads < pf->o.workers; pf->nthreads++)
 		if (pthread_create(&pf->threads[pf->nthreads], NULL,
 				   worker_main, pf)) {
@@ -538,9 +603,16 @@ void wfs_pf_free(struct wfs_pf *pf)
 	pthread_mutex_unlock(&pf->mu);
 	for (unsigned i = 0; i < pf->nthreads; i++)
 		pthread_join(pf->threads[i], NULL);
+	pthread_mutex_lock(&pf->mu);
+	pf->land_stop = 1;
+	pthread_cond_signal(&pf->land_cv);
+	pthread_mutex_unlock(&pf->mu);
+	if (pf->has_lander)
+		pthread_join(pf->lander, NULL);
 	/* With every object dropped only read-through or unread chunks of
 	 * dead objects could remain, and those were freed with them. */
 	free(pf->threads);
+	pthread_cond_destroy(&pf->land_cv);
 	pthread_cond_destroy(&pf->work_cv);
 	pthread_cond_destroy(&pf->cv);
 	pthread_mutex_destroy(&pf->mu);
@@ -552,6 +624,7 @@ void wfs_pf_get_stats(struct wfs_pf *pf, struct wfs_pf_stats *out)
 	pthread_mutex_lock(&pf->mu);
 	*out = pf->st;
 	out->mem_used = pf->mem_used + pf->pool_bytes;
+	out->landing = pf->land_bytes;
 	out->bytes = atomic_load(&pf->bytes);
 	pthread_mutex_unlock(&pf->mu);
 }

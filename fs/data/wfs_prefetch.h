@@ -55,8 +55,12 @@ struct wfs_pf_source {
 	int (*fetch)(void *ud, int64_t off, size_t len, wfs_pf_put_fn put,
 		     void *pud);
 	/* A chunk [off, off + len) arrived whole (data valid during the
-	 * call), e.g. for the disk cache. Chunks of one object never
-	 * overlap. May be NULL. */
+	 * call), e.g. for the disk cache. Called from a landing thread of
+	 * its own, in arrival order, so a slow consumer never holds up a
+	 * fetch a reader waits for; when landings are half the budget
+	 * behind, read-ahead waits for them. Chunks of one object never
+	 * overlap (a chunk dropped for memory and fetched again lands
+	 * again). May be NULL. */
 	void (*landed)(void *ud, int64_t off, const void *data, size_t len);
 	/* The object is gone: no other call follows. May be NULL. */
 	void (*release)(void *ud);
@@ -114,6 +118,7 @@ struct wfs_pf_stats {
 	size_t mem_peak;
 	size_t mem_budget;
 	unsigned running;     /* fetches in flight now */
+	size_t landing;       /* bytes waiting for src->landed */
 	unsigned running_peak;
 };
 void wfs_pf_get_stats(struct wfs_pf *pf, struct wfs_pf_stats *out);
