@@ -22,7 +22,7 @@
 #include "wfs_node_art.h"
 
 /* Files of a directory handed to the data plane as "next" on each open. */
-#define HINT_MAX 32
+#define HINT_MAX WFS_DATA_HINT_MAX
 
 /* ---- the version a node belongs to -------------------------------------- */
 

@@ -14,7 +14,7 @@
 #include "wb_log.h"
 #include "wfs_data_int.h"
 
-#define COMMITTERS 2
+#define COMMITTERS 8
 #define COMMITS_MAX 256  /* queued commits (each holds an open temp file) */
 #define SPANS_MAX 4096   /* disjoint written spans of one object */
 

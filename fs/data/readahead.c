@@ -18,7 +18,6 @@
 #define RA_FILES_MAX 128
 #define RA_FILE_MAX ((int64_t)1 << 20)
 #define RA_STALE 10.0
-#define HINT_SCAN_MAX 256
 
 static void ra_unlink(struct wfs_data *d, struct dobj *o)
 {
@@ -130,8 +129,8 @@ void wfs_data_hint_next(struct wfs_data *d,
 	uintptr_t last;
 	size_t i = n;
 
-	if (n > HINT_SCAN_MAX)
-		n = HINT_SCAN_MAX;
+	if (n > WFS_DATA_HINT_MAX)
+		n = WFS_DATA_HINT_MAX;
 	/* Each open hints at the files after it: skip those a previous
 	 * hint already started (the entry pointer is only compared). */
 	pthread_mutex_lock(&d->mu);

@@ -91,13 +91,17 @@ int wfs_data_read(struct wfs_data_file *f, char *buf, size_t len, off_t off,
 void wfs_data_close(struct wfs_data_file *f);
 
 /* Directory read-ahead: a file of a directory was opened; these are the
- * next files of that directory in listing order. The data plane decides
+ * next files of that directory in listing order (up to WFS_DATA_HINT_MAX
+ * are looked at: pass that many when there are). The data plane decides
  * how many to start (bounded in count and bytes; small files only) and
  * keeps their bytes in memory or the disk cache until they are opened and
  * read. It takes references on each src->owner it keeps; the caller keeps
  * its own. Never blocks on the network. */
 void wfs_data_hint_next(struct wfs_data *d,
 			const struct wfs_data_src *const *next, size_t n);
+/* Enough files ahead to hide ~20 ms of storage latency at thousands of
+ * small files per second. */
+#define WFS_DATA_HINT_MAX 128
 
 /* Counters for logs, benchmarks and tests. */
 struct wfs_data_stats {
