@@ -48,7 +48,6 @@
 #define FREE_MARGIN ((uint64_t)64 << 20) /* left free on the filesystem */
 
 struct wfs_diskcache {
-	char *root;            /* DIR/artifacts */
 	char obj[PATH_MAX];    /* DIR/artifacts/obj */
 	char tmp[PATH_MAX];    /* DIR/artifacts/tmp */
 	uint64_t max;
@@ -115,9 +114,13 @@ static int md5_paths(const struct wfs_diskcache *c, const char *hex,
 	return 0;
 }
 
+/* Modes exactly 0700 / 0600 whatever the umask: a umask may remove the
+ * owner's own bits, and the cache needs them. */
 static int mkdir_one(const char *path)
 {
-	return mkdir(path, DIR_MODE) && errno != EEXIST ? -errno : 0;
+	if (mkdir(path, DIR_MODE) == 0)
+		return chmod(path, DIR_MODE) ? -errno : 0;
+	return errno == EEXIST ? 0 : -errno;
 }
 
 /* mkdir -p, mode 0700 for what it creates. */
@@ -175,12 +178,10 @@ int wfs_diskcache_open(const char *dir, uint64_t max_bytes,
 	c = calloc(1, sizeof(*c));
 	if (!c)
 		return -ENOMEM;
-	if (asprintf(&c->root, "%s/artifacts", dir) < 0) {
-		free(c);
-		return -ENOMEM;
-	}
-	if (snprintf(c->obj, sizeof(c->obj), "%s/obj", c->root) >= PATH_MAX ||
-	    snprintf(c->tmp, sizeof(c->tmp), "%s/tmp", c->root) >= PATH_MAX ||
+	if (snprintf(c->obj, sizeof(c->obj), "%s/artifacts/obj", dir) >=
+		    PATH_MAX ||
+	    snprintf(c->tmp, sizeof(c->tmp), "%s/artifacts/tmp", dir) >=
+		    PATH_MAX ||
 	    snprintf(md5dir, sizeof(md5dir), "%s/md5", c->obj) >= PATH_MAX)
 		rc = -ENAMETOOLONG;
 	else
@@ -189,7 +190,6 @@ int wfs_diskcache_open(const char *dir, uint64_t max_bytes,
 		rc = mkdir_one(c->tmp);
 	if (rc) {
 		wb_log(WB_LOG_ERROR, "disk cache %s: %s", dir, strerror(-rc));
-		free(c->root);
 		free(c);
 		return rc;
 	}
@@ -199,6 +199,7 @@ int wfs_diskcache_open(const char *dir, uint64_t max_bytes,
 	for (char *p = c->host; *p; p++)
 		if (*p == '/')
 			*p = '_';
+	atomic_init(&c->seq, 0);
 	pthread_mutex_init(&c->mu, NULL);
 	*out = c;
 	return 0;
@@ -209,7 +210,6 @@ void wfs_diskcache_close(struct wfs_diskcache *c)
 	if (!c)
 		return;
 	pthread_mutex_destroy(&c->mu);
-	free(c->root);
 	free(c);
 }
 
@@ -298,9 +298,13 @@ int wfs_diskcache_begin(struct wfs_diskcache *c, const char *md5_hex,
 		if (w->fd < 0 && (errno != EEXIST || tries > 100))
 			rc = -errno;
 	}
+	if (!rc && fchmod(w->fd, FILE_MODE))
+		rc = -errno;
 	if (rc) {
-		if (w->fd >= 0)
+		if (w->fd >= 0) {
 			close(w->fd);
+			unlink(w->tmp);
+		}
 		free(w);
 		return rc;
 	}

@@ -361,7 +361,7 @@ static void modes(void **state)
 	const char *sub[] = { "", "/artifacts", "/artifacts/obj",
 			      "/artifacts/obj/md5", "/artifacts/tmp" };
 	char path[256], hex[33];
-	mode_t old = umask(0);
+	mode_t old = umask(0277); /* even one that takes our own bits */
 	struct wfs_diskcache *c;
 	struct stat st;
 
