@@ -391,7 +391,7 @@ static int file_stat(struct wfs *fs, struct wfs_node *file,
 }
 
 /* Tell the data plane which files of the directory come next. */
-static void hint_next(struct wfs *fs, struct wfs_art_at *at,
+static void hint_next(struct wfs_data_file *df, struct wfs_art_at *at,
 		      const struct wb_manifest_entry *e, struct src_owner *so)
 {
 	const struct wb_manifest_entry *next[HINT_MAX];
@@ -408,7 +408,7 @@ static void hint_next(struct wfs *fs, struct wfs_art_at *at,
 		k++;
 	}
 	if (k)
-		wfs_data_hint_next(fs->data, ptrs, k);
+		wfs_data_hint_next(df, ptrs, k);
 }
 
 static int file_open(struct wfs *fs, struct wfs_node *file, void **fh)
@@ -421,7 +421,7 @@ static int file_open(struct wfs *fs, struct wfs_node *file, void **fh)
 		return rc;
 	rc = wfs_data_open(fs->data, &f.src, &df);
 	if (!rc)
-		hint_next(fs, &f.at, f.e, f.so);
+		hint_next(df, &f.at, f.e, f.so);
 	src_done(&f);
 	*fh = df;
 	return rc;

@@ -1,5 +1,5 @@
 /* readahead.c — directory read-ahead (wfs_data_hint_next): when a loader
- * opens a file, the next files of its directory are fetched in parallel
+ * reads a file, the next files of its directory are fetched in parallel
  * (whole when small, their first RA_FILE_MAX bytes otherwise), so that by
  * the time it opens them their bytes are in memory or on their way.
  *
@@ -122,27 +122,25 @@ static int ra_one(struct wfs_data *d, const struct wfs_data_src *src,
 	return rc;
 }
 
-void wfs_data_hint_next(struct wfs_data *d,
-			const struct wfs_data_src *const *next, size_t n)
+void wfs_ra_hint(struct wfs_data *d, const struct wfs_data_src *next,
+		 size_t n)
 {
 	double now = wfs_data_now();
 	uintptr_t last;
 	size_t i = n;
 
-	if (n > WFS_DATA_HINT_MAX)
-		n = WFS_DATA_HINT_MAX;
-	/* Each open hints at the files after it: skip those a previous
+	/* Each file read hints at the files after it: skip those a previous
 	 * hint already started (the entry pointer is only compared). */
 	pthread_mutex_lock(&d->mu);
 	last = d->ra_last;
 	pthread_mutex_unlock(&d->mu);
-	while (i > 0 && (uintptr_t)next[i - 1]->entry != last)
+	while (i > 0 && (uintptr_t)next[i - 1].entry != last)
 		i--;
 	for (; i < n; i++) {
-		if (ra_one(d, next[i], now))
+		if (ra_one(d, &next[i], now))
 			break;
 		pthread_mutex_lock(&d->mu);
-		d->ra_last = (uintptr_t)next[i]->entry;
+		d->ra_last = (uintptr_t)next[i].entry;
 		pthread_mutex_unlock(&d->mu);
 	}
 }

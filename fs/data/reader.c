@@ -24,14 +24,21 @@
 #define STORAGE_EXTRA 8
 #define DISK_PIECE ((size_t)256 << 10)
 
+/* An open file finds its bytes at its first read, not at open: a file
+ * the page cache still holds is opened and closed without one, and then
+ * costs no lookup and starts no read-ahead. */
 struct wfs_data_file {
 	struct wfs_data *d;
 	int64_t size;
 	pthread_mutex_t mu;
+	int started;                 /* a read came: bytes located (mu) */
 	int fd;                      /* the disk cache's copy, or -1 */
 	struct dobj *o;              /* storage / memory, or NULL */
 	struct wfs_pf_reader *r;
 	struct wfs_res res;          /* kept until o is made (disk first) */
+	struct wfs_data_src *hint;   /* next files, read ahead once a read
+					comes (each holds an owner ref) */
+	size_t n_hint;
 	atomic_int logged;
 };
 
@@ -403,7 +410,10 @@ static int file_attach(struct wfs_data_file *f, int looked)
 			f->o = NULL;
 		}
 	}
-	wfs_res_clear(&f->res);
+	/* On failure f->res stays: it names the file, and a later read may
+	 * try again. */
+	if (!rc)
+		wfs_res_clear(&f->res);
 	return rc;
 }
 
@@ -411,7 +421,7 @@ int wfs_data_open(struct wfs_data *d, const struct wfs_data_src *src,
 		  struct wfs_data_file **out)
 {
 	struct wfs_data_file *f = calloc(1, sizeof(*f));
-	int shared, look, rc;
+	int rc;
 
 	*out = NULL;
 	if (!f)
@@ -427,22 +437,81 @@ int wfs_data_open(struct wfs_data *d, const struct wfs_data_src *src,
 		return rc;
 	}
 	f->size = f->res.size;
+	*out = f;
+	return 0;
+}
+
+/* Locate f's bytes (f->mu held): the same content in memory or on its way,
+ * else the disk cache, else storage. */
+static int file_start(struct wfs_data_file *f)
+{
+	struct wfs_data *d = f->d;
+	int shared, look, rc;
+
 	pthread_mutex_lock(&d->mu);
 	shared = wfs_strmap_get(&d->objs, f->res.key) != NULL;
 	pthread_mutex_unlock(&d->mu);
-	look = f->size > 0 && !shared && d->disk && !f->res.http;
+	look = !shared && d->disk && !f->res.http;
 	if (look && !wfs_diskcache_lookup(d->disk, f->res.md5, f->size,
 					  &f->fd)) {
 		atomic_fetch_add(&d->disk_hits, 1);
-	} else if (f->size > 0) {
+		rc = 0;
+	} else {
 		rc = file_attach(f, look);
-		if (rc) {
-			wfs_data_close(f);
-			return rc;
-		}
 	}
-	*out = f;
-	return 0;
+	f->started = !rc;
+	return rc;
+}
+
+static void hint_free(struct wfs_data_src *hint, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		wfs_obj_unref(hint[i].owner);
+	free(hint);
+}
+
+/* Start the read-ahead f was told about, once (no lock held). */
+static void hint_run(struct wfs_data_file *f)
+{
+	struct wfs_data_src *hint;
+	size_t n;
+
+	pthread_mutex_lock(&f->mu);
+	hint = f->hint;
+	n = f->n_hint;
+	f->hint = NULL;
+	f->n_hint = 0;
+	pthread_mutex_unlock(&f->mu);
+	if (hint) {
+		wfs_ra_hint(f->d, hint, n);
+		hint_free(hint, n);
+	}
+}
+
+void wfs_data_hint_next(struct wfs_data_file *f,
+			const struct wfs_data_src *const *next, size_t n)
+{
+	struct wfs_data_src *hint;
+	int now;
+
+	if (n > WFS_DATA_HINT_MAX)
+		n = WFS_DATA_HINT_MAX;
+	hint = n ? malloc(n * sizeof(*hint)) : NULL;
+	if (!hint)
+		return; /* read-ahead is an optimisation */
+	for (size_t i = 0; i < n; i++) {
+		hint[i] = *next[i];
+		wfs_obj_ref(hint[i].owner);
+	}
+	pthread_mutex_lock(&f->mu);
+	hint_free(f->hint, f->n_hint);
+	f->hint = hint;
+	f->n_hint = n;
+	/* An empty file gets no read: its hint must not wait for one. */
+	now = f->started || f->size == 0;
+	pthread_mutex_unlock(&f->mu);
+	if (now)
+		hint_run(f);
 }
 
 /* What the kernel gets for a failed read, logged once per file. */
@@ -470,8 +539,12 @@ int wfs_data_read(struct wfs_data_file *f, char *buf, size_t len, off_t off,
 	if ((int64_t)len > f->size - off)
 		len = (size_t)(f->size - off);
 	pthread_mutex_lock(&f->mu);
+	rc = f->started ? 0 : file_start(f);
 	r = f->r;
 	pthread_mutex_unlock(&f->mu);
+	if (rc)
+		return read_errno(f, rc);
+	hint_run(f);
 	while (!r && done < len) {
 		ssize_t n = pread(f->fd, buf + done, len - done,
 				  off + (off_t)done);
@@ -514,6 +587,7 @@ void wfs_data_close(struct wfs_data_file *f)
 	if (f->fd >= 0)
 		close(f->fd);
 	wfs_res_clear(&f->res);
+	hint_free(f->hint, f->n_hint);
 	pthread_mutex_destroy(&f->mu);
 	free(f);
 }

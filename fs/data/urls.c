@@ -303,8 +303,9 @@ int wfs_urls_get(struct wfs_urls *u, const struct wb_artifact *a,
 		return wb_error_set(err, -EINVAL, 0, "%s is a reference",
 				    e->path);
 	pthread_mutex_lock(&u->mu);
-	v = ver_get(u, a->id);
-	while (v) {
+	/* Looked up on every turn: while we waited, another batch may have
+	 * pushed this version out of memory. */
+	while ((v = ver_get(u, a->id))) {
 		const struct uent *ent = fresh_ent(v, e->path, wfs_data_now());
 		struct got g = { 0 };
 

@@ -90,14 +90,15 @@ int wfs_data_read(struct wfs_data_file *f, char *buf, size_t len, off_t off,
  * NULL-safe. */
 void wfs_data_close(struct wfs_data_file *f);
 
-/* Directory read-ahead: a file of a directory was opened; these are the
- * next files of that directory in listing order (up to WFS_DATA_HINT_MAX
- * are looked at: pass that many when there are). The data plane decides
- * how many to start (bounded in count and bytes; small files only) and
- * keeps their bytes in memory or the disk cache until they are opened and
- * read. It takes references on each src->owner it keeps; the caller keeps
- * its own. Never blocks on the network. */
-void wfs_data_hint_next(struct wfs_data *d,
+/* Directory read-ahead: f, a file of a directory, was opened; these are
+ * the next files of that directory in listing order (up to
+ * WFS_DATA_HINT_MAX are looked at: pass that many when there are). When f
+ * gets its first read (not when the page cache serves it whole), the data
+ * plane starts on the next files (bounded in count and bytes; small files
+ * whole, big ones their first MiB) and keeps their bytes in memory or the
+ * disk cache until they are opened and read. It takes references on the
+ * owners it keeps; the caller keeps its own. Never blocks on the network. */
+void wfs_data_hint_next(struct wfs_data_file *f,
 			const struct wfs_data_src *const *next, size_t n);
 /* Enough files ahead to hide ~20 ms of storage latency at thousands of
  * small files per second. */

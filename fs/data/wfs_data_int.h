@@ -127,6 +127,9 @@ void wfs_dobj_put(struct wfs_data *d, struct dobj *o);
 
 /* ---- read-ahead (readahead.c) -------------------------------------------- */
 
+/* Read ahead the files of next[0..n) (the hint of a file being read). */
+void wfs_ra_hint(struct wfs_data *d, const struct wfs_data_src *next,
+		 size_t n);
 /* An open took over a read-ahead object (d->mu held). */
 void wfs_ra_taken(struct wfs_data *d, struct dobj *o);
 /* Drop every read-ahead not yet opened (at unmount). */

@@ -10,7 +10,7 @@
  *                   [--no-md5]
  *                   ENTITY/PROJECT/COLLECTION:VERSION [PATH...]
  * No PATH: every entry of the manifest, in manifest order. --hint tells
- * the data plane about the next entries before each open (directory
+ * the data plane about the next entries after each open (directory
  * read-ahead); --random N reads N random 4 KiB blocks of each entry
  * instead of all of it (md5 is then of those blocks, in order); --threads
  * reads that many entries at once; --no-md5 only counts bytes (speed).
@@ -69,7 +69,7 @@ static void src_of(struct probe *p, size_t i, struct wfs_data_src *src)
 				      p->entries[i] };
 }
 
-static void hint(struct probe *p, size_t i)
+static void hint(struct probe *p, size_t i, struct wfs_data_file *f)
 {
 	struct wfs_data_src srcs[64];
 	const struct wfs_data_src *ptrs[64];
@@ -79,7 +79,7 @@ static void hint(struct probe *p, size_t i)
 		src_of(p, j, &srcs[k]);
 		ptrs[k] = &srcs[k];
 	}
-	wfs_data_hint_next(p->d, ptrs, k);
+	wfs_data_hint_next(f, ptrs, k);
 }
 
 /* Read entry i; prints its line. 0 or a negative errno. */
@@ -99,11 +99,11 @@ static int read_one(struct probe *p, size_t i)
 	if (!buf)
 		return -ENOMEM;
 	src_of(p, i, &src);
-	if (p->hint)
-		hint(p, i);
 	rc = wfs_data_size(p->d, &src, &size);
 	if (!rc)
 		rc = wfs_data_open(p->d, &src, &f);
+	if (!rc && p->hint)
+		hint(p, i, f);
 	if (rc) {
 		free(buf);
 		printf("{\"path\": \"%s\", \"error\": %d}\n", e->path, rc);
