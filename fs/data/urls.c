@@ -14,6 +14,7 @@
  * (pages of 5000); bigger ones in batches of URLS_BATCH by name. */
 #define URLS_FULL_MAX 20000
 #define URLS_BATCH 1000
+#define URLS_BEHIND 64
 /* Pre-signed URLs are good for at least this long after we got them. */
 #define URL_TTL 900.0
 #define URLS_MEM_MAX ((size_t)64 << 20)
@@ -250,7 +251,8 @@ static size_t stored_count(const struct wb_manifest *m)
 }
 
 /* Fetch the batch that holds e (no lock held): every URL of a small
- * version, else the next URLS_BATCH stored entries from e on. */
+ * version, else URLS_BATCH stored entries from a little before e on (the
+ * files just before it are often being read at the same time). */
 static int fetch_batch(struct wfs_urls *u, const struct wb_artifact *a,
 		       const struct wb_manifest *m,
 		       const struct wb_manifest_entry *e, struct got *g,
@@ -266,6 +268,7 @@ static int fetch_batch(struct wfs_urls *u, const struct wb_artifact *a,
 		return wb_artifact_file_urls(u->api, a, 0, got_cb, g, err);
 	i = e >= m->entries && e < m->entries + m->n_entries
 	    ? (size_t)(e - m->entries) : 0;
+	i = i > URLS_BEHIND ? i - URLS_BEHIND : 0;
 	for (; i < m->n_entries && n < URLS_BATCH; i++)
 		if (!m->entries[i].ref)
 			names[n++] = m->entries[i].path;
