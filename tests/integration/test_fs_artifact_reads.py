@@ -3,7 +3,9 @@ a 1 GiB file and a 10,000-file version byte-identical to the stored blobs
 (MD5 against the server's digests), the first bytes of the big file without
 the rest, range and random reads that fetch little (counted in the storage
 log), mmap, directory read-ahead, pre-signed URLs that expire in the middle
-of a read, and a storage log that never sees an Authorization header.
+of a read, a version too big to list whole (URLs by name), storage faults
+that never reach a reader as wrong bytes, and a storage log that never
+sees an Authorization header.
 
 The truth is the server's own: digests from its file listing, bytes of
 ranges fetched straight from its storage URLs (after the mount's reads, so
@@ -228,6 +230,26 @@ def test_expired_urls_are_refreshed_mid_read(tmp_path_factory):
     assert 403 in statuses  # storage refused an expired URL ...
     assert statuses[-1] == 206  # ... and the read went on with a fresh one
     assert len(url_batches) >= 2
+
+
+def test_storage_faults_never_reach_the_reader_as_wrong_bytes(tmp_path_factory):
+    # Storage that resets, truncates and answers 503 now and then: every
+    # read still returns the right bytes (retried, resumed), or fails whole.
+    d = data_dir(tmp_path_factory, 'faulty', {'generate': [
+        {'kind': 'artifact', 'entity': ENT, 'project': PROJ, 'type': TYPE, 'name': 'faulty',
+         'files': 200, 'fileSize': 20000, 'bigFile': 64 << 20, 'seed': 8}]})
+    with Server(d, faults='scope=storage,reset=0.05,truncate=0.05,503=0.05', extra_args=[
+            '--seed', '3']) as s:
+        truth = file_table(s, 'faulty')
+        with Mount(s) as m:
+            root = version_dir(m, 'faulty')
+            got = {}
+            for p in sorted(truth):
+                with open(os.path.join(root, p), 'rb') as f:
+                    got[p] = hashlib.md5(f.read()).hexdigest()
+        faults = [e for e in StorageLog(s).all() if e.get('fault') or e['status'] >= 500]
+    assert got == {p: t['md5'] for p, t in truth.items()}
+    assert faults  # the faults did happen
 
 
 def test_a_huge_version_gets_urls_by_name_in_batches(tmp_path_factory):
