@@ -2,9 +2,8 @@
  * projects.c, runs.c, runfiles.c, history.c, manifest.c, artifacts.c,
  * registry.c, sweeps.c, reports.c): copying fields out of GraphQL `data`,
  * building variables, walking `data` down to a connection and paging a
- * connection to its end; plus the run field tables that runs.c parses with
- * and wandbfs-query prints with. Internal to the client library and its
- * CLI; not part of the public headers. */
+ * connection to its end. Internal to the client library: not part of the
+ * public headers, and not on the include path of fs/ or the CLI. */
 #ifndef WB_API_UTIL_H
 #define WB_API_UTIL_H
 
@@ -267,27 +266,5 @@ static inline int dpage_run(struct wb_client *c, struct dpage *p,
 	cJSON_Delete(vars);
 	return rc;
 }
-
-/* ---- run fields (runs.c) --------------------------------------------- */
-
-/* A string member of a run node and where its copy lives in struct wb_run,
- * in the order wandbfs-query prints them. */
-struct api_run_str {
-	const char *key;
-	size_t offset;
-};
-extern const struct api_run_str api_run_strs[];
-extern const size_t api_run_n_strs;
-
-/* The heavy fields: mask bit, GraphQL field, the Runs/Run variable that
- * switches it on, and where its JSON text lands in struct wb_run. */
-struct api_run_heavy {
-	unsigned bit;
-	const char *field;
-	const char *var;
-	size_t offset;
-};
-extern const struct api_run_heavy api_run_heavy[];
-extern const size_t api_run_n_heavy;
 
 #endif

@@ -120,6 +120,25 @@ static int project_from_node(struct wb_client *c, const cJSON *node,
 	return 0;
 }
 
+int wb_project_json(const struct wb_project *p, cJSON **out)
+{
+	struct wb_jb b = wb_jb_new();
+	int rc = 0;
+
+	wb_jb_str(&b, "name", p->name);
+	wb_jb_str(&b, "entity", p->entity);
+	wb_jb_str(&b, "id", p->id);
+	wb_jb_str(&b, "description", p->description);
+	wb_jb_str(&b, "access", p->access);
+	wb_jb_str(&b, "createdAt", p->created_at);
+	wb_jb_str(&b, "updatedAt", p->updated_at);
+	wb_jb_int(&b, "runCount", p->run_count);
+	wb_jb_bool(&b, "readOnly", p->read_only);
+	wb_jb_str(&b, "url", p->web_url);
+	*out = wb_jb_done(&b, &rc);
+	return rc;
+}
+
 static int node_error(int rc, const char *what, struct wb_error *err)
 {
 	if (rc == -EBADMSG)

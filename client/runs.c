@@ -23,7 +23,14 @@
 #define FETCH_BATCH_LIGHT 200
 #define DEFAULT_ORDER "+created_at" /* oldest first: stable while runs are added */
 
-const struct api_run_heavy api_run_heavy[] = {
+/* The heavy fields: mask bit, GraphQL field, the Runs/Run variable that
+ * switches it on, and where its JSON text lands in struct wb_run. */
+static const struct {
+	unsigned bit;
+	const char *field;
+	const char *var;
+	size_t offset;
+} run_heavy[] = {
 	{ WB_RUN_CONFIG, "config", "withConfig",
 	  offsetof(struct wb_run, config) },
 	{ WB_RUN_SUMMARY, "summaryMetrics", "withSummary",
@@ -33,10 +40,14 @@ const struct api_run_heavy api_run_heavy[] = {
 	{ WB_RUN_HISTORY_KEYS, "historyKeys", "withHistoryKeys",
 	  offsetof(struct wb_run, history_keys) },
 };
-const size_t api_run_n_heavy =
-	sizeof(api_run_heavy) / sizeof(api_run_heavy[0]);
+static const size_t n_run_heavy =
+	sizeof(run_heavy) / sizeof(run_heavy[0]);
 
-const struct api_run_str api_run_strs[] = {
+/* The string members of a run node and where their copies live. */
+static const struct {
+	const char *key;
+	size_t offset;
+} run_strs[] = {
 	{ "id", offsetof(struct wb_run, id) },
 	{ "name", offsetof(struct wb_run, name) },
 	{ "displayName", offsetof(struct wb_run, display_name) },
@@ -52,7 +63,8 @@ const struct api_run_str api_run_strs[] = {
 	{ "heartbeatAt", offsetof(struct wb_run, heartbeat_at) },
 	{ "updatedAt", offsetof(struct wb_run, updated_at) },
 };
-const size_t api_run_n_strs = sizeof(api_run_strs) / sizeof(api_run_strs[0]);
+static const size_t n_run_strs =
+	sizeof(run_strs) / sizeof(run_strs[0]);
 
 static char **run_slot(struct wb_run *r, size_t offset)
 {
@@ -63,10 +75,10 @@ void wb_run_free(struct wb_run *r)
 {
 	if (!r)
 		return;
-	for (size_t i = 0; i < api_run_n_strs; i++)
-		free(*run_slot(r, api_run_strs[i].offset));
-	for (size_t i = 0; i < api_run_n_heavy; i++)
-		free(*run_slot(r, api_run_heavy[i].offset));
+	for (size_t i = 0; i < n_run_strs; i++)
+		free(*run_slot(r, run_strs[i].offset));
+	for (size_t i = 0; i < n_run_heavy; i++)
+		free(*run_slot(r, run_heavy[i].offset));
 	free(r->user_name);
 	free(r->user_username);
 	free(r->web_url);
@@ -124,9 +136,9 @@ static int run_from_node(struct wb_client *c, const cJSON *node,
 	int rc = r ? 0 : -ENOMEM;
 
 	*out = NULL;
-	for (size_t i = 0; !rc && i < api_run_n_strs; i++)
-		rc = api_dup_str(node, api_run_strs[i].key,
-				 run_slot(r, api_run_strs[i].offset));
+	for (size_t i = 0; !rc && i < n_run_strs; i++)
+		rc = api_dup_str(node, run_strs[i].key,
+				 run_slot(r, run_strs[i].offset));
 	if (!rc)
 		rc = api_dup_str(user, "name", &r->user_name);
 	if (!rc)
@@ -135,10 +147,10 @@ static int run_from_node(struct wb_client *c, const cJSON *node,
 		rc = fill_tags(r, wb_json_get(node, "tags"));
 	if (!rc && !r->name)
 		rc = -EBADMSG;
-	for (size_t i = 0; !rc && i < api_run_n_heavy; i++)
-		if (heavy & api_run_heavy[i].bit)
-			rc = heavy_text(node, api_run_heavy[i].field,
-					run_slot(r, api_run_heavy[i].offset));
+	for (size_t i = 0; !rc && i < n_run_heavy; i++)
+		if (heavy & run_heavy[i].bit)
+			rc = heavy_text(node, run_heavy[i].field,
+					run_slot(r, run_heavy[i].offset));
 	if (!rc) {
 		r->heavy = heavy & WB_RUN_HEAVY_ALL;
 		r->history_line_count = api_int64(node, "historyLineCount");
@@ -155,6 +167,55 @@ static int run_from_node(struct wb_client *c, const cJSON *node,
 	}
 	*out = r;
 	return 0;
+}
+
+/* ---- a run as JSON ----------------------------------------------------- */
+
+int wb_run_json(const struct wb_run *r, const char *entity,
+		const char *project, unsigned heavy, cJSON **out)
+{
+	struct wb_jb b = wb_jb_new();
+	int rc = 0;
+
+	wb_jb_str(&b, "id", r->name);
+	wb_jb_str(&b, "name", r->name);
+	wb_jb_str(&b, "displayName", r->display_name);
+	wb_jb_str(&b, "state", r->state);
+	wb_jb_str(&b, "entity", entity);
+	wb_jb_str(&b, "project", project);
+	wb_jb_str(&b, "url", r->web_url);
+	wb_jb_strv(&b, "tags", r->tags, r->n_tags);
+	wb_jb_str(&b, "group", r->group);
+	wb_jb_str(&b, "jobType", r->job_type);
+	wb_jb_str(&b, "notes", r->notes ? r->notes : r->description);
+	wb_jb_str(&b, "host", r->host);
+	if (r->user_name || r->user_username) {
+		struct wb_jb user = wb_jb_new();
+		int user_rc = 0;
+		cJSON *item;
+
+		wb_jb_str(&user, "name", r->user_name);
+		wb_jb_str(&user, "username", r->user_username);
+		item = wb_jb_done(&user, &user_rc);
+		wb_jb_item(&b, "user", item, user_rc);
+	} else {
+		wb_jb_str(&b, "user", NULL);
+	}
+	wb_jb_str(&b, "createdAt", r->created_at);
+	wb_jb_str(&b, "heartbeatAt", r->heartbeat_at);
+	wb_jb_str(&b, "updatedAt", r->updated_at);
+	wb_jb_str(&b, "sweep", r->sweep_name);
+	wb_jb_str(&b, "commit", r->commit);
+	wb_jb_int(&b, "historyLineCount", r->history_line_count);
+	wb_jb_int(&b, "projectId", r->project_id);
+	wb_jb_str(&b, "storageId", r->id);
+	for (size_t i = 0; i < n_run_heavy; i++)
+		if (heavy & r->heavy & run_heavy[i].bit)
+			wb_jb_json(&b, run_heavy[i].field,
+				   *(char *const *)((const char *)r +
+						    run_heavy[i].offset));
+	*out = wb_jb_done(&b, &rc);
+	return rc;
 }
 
 /* ---- names already delivered (dedupe across pages) -------------------- */
@@ -236,9 +297,9 @@ struct runs_req {
 
 static int add_heavy_vars(cJSON *vars, unsigned heavy)
 {
-	for (size_t i = 0; i < api_run_n_heavy; i++)
-		if (!cJSON_AddBoolToObject(vars, api_run_heavy[i].var,
-					   (heavy & api_run_heavy[i].bit) != 0))
+	for (size_t i = 0; i < n_run_heavy; i++)
+		if (!cJSON_AddBoolToObject(vars, run_heavy[i].var,
+					   (heavy & run_heavy[i].bit) != 0))
 			return -ENOMEM;
 	return 0;
 }

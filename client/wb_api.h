@@ -65,6 +65,13 @@ struct wb_project {
 	char *web_url;      /* {app}/{entity}/{project}/workspace */
 };
 
+/* A project as a JSON object with the SDK's names, in this order: name
+ * entity id description access createdAt updatedAt runCount readOnly url
+ * (the web URL, the SDK's Project.url); unknown values are null. Both the
+ * filesystem's project.json and wandbfs-query print it. 0 or -ENOMEM;
+ * caller cJSON_Delete()s *out. */
+int wb_project_json(const struct wb_project *p, cJSON **out);
+
 typedef int (*wb_project_cb)(void *ud, struct wb_project *p);
 
 /* All projects of an entity, every page (per_page 0 = default 200). */
@@ -126,6 +133,19 @@ struct wb_runs_query {
 };
 
 typedef int (*wb_run_cb)(void *ud, struct wb_run *r);
+
+/* A run of entity/project as a JSON object with the SDK's names, in this
+ * order: id (the run ID, as the SDK's Run.id) name displayName state entity
+ * project url (the web URL) tags group jobType notes (else description)
+ * host user ({name, username}, or null) createdAt heartbeatAt updatedAt
+ * sweep (the sweep's ID) commit historyLineCount projectId storageId (the
+ * opaque id); then those of the heavy fields in `heavy` that r carries,
+ * parsed, under their GraphQL names (config as stored, wrapped;
+ * summaryMetrics; systemMetrics; historyKeys). Both the filesystem's
+ * metadata.json and wandbfs-query print it. 0, -ENOMEM, or -EBADMSG when a
+ * heavy field is not JSON; caller cJSON_Delete()s *out. */
+int wb_run_json(const struct wb_run *r, const char *entity,
+		const char *project, unsigned heavy, cJSON **out);
 
 /* List runs of a project, every page, deduplicated by name. -ENOENT when the
  * project is null. */

@@ -1,11 +1,9 @@
 /* render.c — client results to served bytes (wfs_render.h): blobs, name
- * listings, project records (project.json) and run records (config.json via
- * wb_config_unwrap, summary.json as the server sent it, metadata.json from
- * the light fields). */
+ * listings, project records (project.json, wb_project_json) and run records
+ * (config.json via wb_config_unwrap, summary.json as the server sent it,
+ * metadata.json from the light fields, wb_run_json). */
 #include <errno.h>
-#include <inttypes.h>
 #include <stdatomic.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -195,33 +193,6 @@ int wfs_name_usable(const char *name)
 	       strcmp(name, ".") != 0 && strcmp(name, "..") != 0;
 }
 
-/* ---- cJSON helpers (NULL-tolerant: a failed allocation surfaces when
- * printing, which then returns NULL) ------------------------------------ */
-
-static void add_str(cJSON *o, const char *key, const char *val)
-{
-	cJSON_AddItemToObject(o, key, val ? cJSON_CreateString(val)
-					  : cJSON_CreateNull());
-}
-
-static void add_int(cJSON *o, const char *key, int64_t val, int known)
-{
-	char num[24];
-
-	if (!known) {
-		cJSON_AddItemToObject(o, key, cJSON_CreateNull());
-		return;
-	}
-	snprintf(num, sizeof(num), "%" PRId64, val);
-	cJSON_AddItemToObject(o, key, wb_json_number_from_text(num));
-}
-
-static void add_bool(cJSON *o, const char *key, int val)
-{
-	cJSON_AddItemToObject(o, key, val < 0 ? cJSON_CreateNull()
-				       : cJSON_CreateBool(val));
-}
-
 /* ---- projects ------------------------------------------------------------ */
 
 static void project_free(struct wfs_obj *o)
@@ -236,9 +207,9 @@ struct wfs_project_rec *wfs_render_project(const struct wb_project *p,
 					   const struct wfs_project_rec *prev)
 {
 	struct wfs_project_rec *rec;
-	cJSON *o = cJSON_CreateObject();
+	cJSON *o;
 
-	if (!o)
+	if (wb_project_json(p, &o))
 		return NULL;
 	rec = calloc(1, sizeof(*rec));
 	if (!rec) {
@@ -247,16 +218,6 @@ struct wfs_project_rec *wfs_render_project(const struct wb_project *p,
 	}
 	rec->ctime = wfs_time_parse(p->created_at, 0);
 	rec->mtime = wfs_time_parse(p->updated_at, rec->ctime);
-	add_str(o, "name", p->name);
-	add_str(o, "entity", p->entity);
-	add_str(o, "id", p->id);
-	add_str(o, "description", p->description);
-	add_str(o, "access", p->access);
-	add_str(o, "createdAt", p->created_at);
-	add_str(o, "updatedAt", p->updated_at);
-	add_int(o, "runCount", p->run_count, p->run_count >= 0);
-	add_bool(o, "readOnly", p->read_only);
-	add_str(o, "url", p->web_url);
 	rec->json = wfs_blob_json(o, rec->mtime, prev ? prev->json : NULL);
 	cJSON_Delete(o);
 	if (!rec->json) {
@@ -278,51 +239,6 @@ static void run_free(struct wfs_obj *o)
 	wfs_obj_unref(r->config ? &r->config->obj : NULL);
 	wfs_obj_unref(r->summary ? &r->summary->obj : NULL);
 	free(r);
-}
-
-/* metadata.json: the run's light fields in a fixed order, named as the
- * GraphQL Run fields are ("name" is the run ID; "id" too, as wandb.Api's
- * run.id; the opaque storage id is "storageId"). */
-static cJSON *metadata_tree(const struct wb_run *r, const char *entity,
-			    const char *project)
-{
-	cJSON *o = cJSON_CreateObject(), *tags, *user;
-
-	if (!o)
-		return NULL;
-	add_str(o, "id", r->name);
-	add_str(o, "name", r->name);
-	add_str(o, "displayName", r->display_name);
-	add_str(o, "state", r->state);
-	add_str(o, "entity", entity);
-	add_str(o, "project", project);
-	add_str(o, "url", r->web_url);
-	tags = cJSON_AddArrayToObject(o, "tags");
-	for (size_t i = 0; tags && i < r->n_tags; i++)
-		cJSON_AddItemToArray(tags, cJSON_CreateString(r->tags[i]));
-	add_str(o, "group", r->group);
-	add_str(o, "jobType", r->job_type);
-	add_str(o, "notes", r->notes ? r->notes : r->description);
-	add_str(o, "host", r->host);
-	if (r->user_name || r->user_username) {
-		user = cJSON_AddObjectToObject(o, "user");
-		if (user) {
-			add_str(user, "name", r->user_name);
-			add_str(user, "username", r->user_username);
-		}
-	} else {
-		cJSON_AddNullToObject(o, "user");
-	}
-	add_str(o, "createdAt", r->created_at);
-	add_str(o, "heartbeatAt", r->heartbeat_at);
-	add_str(o, "updatedAt", r->updated_at);
-	add_str(o, "sweep", r->sweep_name);
-	add_str(o, "commit", r->commit);
-	add_int(o, "historyLineCount", r->history_line_count,
-		r->history_line_count >= 0);
-	add_int(o, "projectId", r->project_id, r->project_id >= 0);
-	add_str(o, "storageId", r->id);
-	return o;
 }
 
 /* Render one heavy field into *blob, or leave it NULL with *err set. */
@@ -373,13 +289,15 @@ int wfs_render_run(const struct wb_run *r, const char *entity,
 	rec->cls = wfs_class_for_run_state(r->state);
 	rec->ctime = wfs_time_parse(r->created_at, 0);
 	rec->mtime = wfs_time_parse(r->heartbeat_at, rec->ctime);
-	meta = metadata_tree(r, entity, project);
-	rec->metadata = meta ? wfs_blob_json(meta, rec->mtime,
-					     prev ? prev->metadata : NULL)
-			     : NULL;
-	cJSON_Delete(meta);
-	if (!rec->metadata)
-		rc = -ENOMEM;
+	/* metadata.json: the light fields, named as the SDK names them. */
+	rc = wb_run_json(r, entity, project, 0, &meta);
+	if (!rc) {
+		rec->metadata = wfs_blob_json(meta, rec->mtime,
+					      prev ? prev->metadata : NULL);
+		cJSON_Delete(meta);
+		if (!rec->metadata)
+			rc = -ENOMEM;
+	}
 	if (!rc && (r->heavy & want) == want) {
 		rec->heavy = 1;
 		rc = render_heavy("config", r, r->config, 1, rec->mtime,

@@ -1,7 +1,8 @@
 /* test_fs_render.c — fs/render.c: the exact bytes of config.json,
  * summary.json and metadata.json for a run, project.json, blob reuse for
  * unchanged bytes (the kernel keeps its pages), mtime bumps for changed
- * bytes, timestamp parsing, and name listings. */
+ * bytes, timestamp parsing, name listings, and out-of-memory while
+ * rendering: an error, never a file with a key missing. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -11,6 +12,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "fail_alloc.h"
 #include "wfs_render.h"
 
 static void assert_blob(const struct wfs_blob *b, const char *text)
@@ -244,6 +246,55 @@ static void test_project_json(void **state)
 	wfs_obj_unref(&rec->obj);
 }
 
+/* Fail each cJSON allocation of a render in turn: the render fails with
+ * -ENOMEM, or gives exactly the bytes of an undisturbed render. */
+static void test_render_oom(void **state)
+{
+	char id[] = "UHJvamVjdDox", name[] = "mnist", entity[] = "alice",
+	     url[] = "https://wandb.ai/alice/mnist/workspace";
+	struct wb_project p = { .id = id, .name = name, .entity = entity,
+				.run_count = 7, .read_only = 1, .web_url = url };
+	struct wb_run r = run_fixture(NULL, NULL);
+	struct wfs_project_rec *want_p = wfs_render_project(&p, NULL), *prec;
+	struct wfs_run_rec *want_r, *rrec;
+	long n, failed = 0;
+
+	(void)state;
+	assert_non_null(want_p);
+	assert_int_equal(wfs_render_run(&r, "alice", "proj", NULL, &want_r), 0);
+	for (n = 0;; n++) {
+		fail_alloc_at(n);
+		prec = wfs_render_project(&p, NULL);
+		fail_alloc_off();
+		if (!fail_alloc_hit())
+			break;
+		assert_null(prec);
+		failed++;
+	}
+	assert_non_null(prec);
+	assert_blob(prec->json, want_p->json->data);
+	wfs_obj_unref(&prec->obj);
+	for (n = 0;; n++) {
+		int rc;
+
+		fail_alloc_at(n);
+		rc = wfs_render_run(&r, "alice", "proj", NULL, &rrec);
+		fail_alloc_off();
+		if (!fail_alloc_hit())
+			break;
+		assert_int_equal(rc, -ENOMEM);
+		assert_null(rrec);
+		failed++;
+	}
+	assert_non_null(rrec);
+	assert_blob(rrec->metadata, want_r->metadata->data);
+	assert_true(failed > 40); /* each key allocates: all were covered */
+	wfs_obj_unref(&rrec->obj);
+	wfs_obj_unref(&want_r->obj);
+	wfs_obj_unref(&want_p->obj);
+	fixture_free(&r);
+}
+
 static void test_time_parse(void **state)
 {
 	(void)state;
@@ -310,6 +361,7 @@ int main(void)
 		cmocka_unit_test(test_run_empty_and_bad_heavy),
 		cmocka_unit_test(test_reuse_unchanged_bytes),
 		cmocka_unit_test(test_project_json),
+		cmocka_unit_test(test_render_oom),
 		cmocka_unit_test(test_time_parse),
 		cmocka_unit_test(test_names),
 	};
