@@ -1,5 +1,5 @@
 """The client core (identity, entities, projects, runs, config) driven through
-the real CLI (build/client/wandbfs-query) against the test server. Answers
+the real CLI (build/cli/wandbfs-query) against the test server. Answers
 are compared with what the server holds, read independently: straight
 GraphQL from Python for generated runs, config.yaml parsed by PyYAML for the
 corpus. Request counts come from the server's request log."""
@@ -16,7 +16,7 @@ import yaml
 
 from harness import BUILD, CORPUS, ROOT, SHARED, Server, env_for, raw_runs, same, unwrap
 
-CLI = os.path.join(BUILD, 'client', 'wandbfs-query')
+CLI = os.path.join(BUILD, 'cli', 'wandbfs-query')
 ALICE_KEY = 'a' * 40
 BOB_KEY = 'b' * 40
 N_RUNS = 300          # generated runs in alice/many

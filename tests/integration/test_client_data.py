@@ -23,7 +23,7 @@ import pytest
 
 from harness import BUILD, CORPUS, ROOT, SHARED, Server, composed_queries, env_for, run_validate
 
-QUERY = os.path.join(BUILD, 'client', 'wandbfs-query')
+QUERY = os.path.join(BUILD, 'cli', 'wandbfs-query')
 NODE_MODULES = os.path.join(ROOT, 'tests', 'server', 'node_modules')
 BASE_SCHEMA = os.path.join(SHARED, 'wandb-schema', 'schema.graphql')
 PAGE_CAP = 50
