@@ -10,6 +10,7 @@
 
 #include "api_util.h"
 #include "wb_api.h"
+#include "wb_strmap.h"
 
 #define RUNS_PER_PAGE_LIGHT 1000
 #define RUNS_PER_PAGE_HEAVY 50
@@ -220,68 +221,31 @@ int wb_run_json(const struct wb_run *r, const char *entity,
 
 /* ---- names already delivered (dedupe across pages) -------------------- */
 
-struct name_set {
-	char **slots; /* open addressing, NULL = empty; keys are copies since
-			 the runs themselves go to the callback */
-	size_t cap, n;
-};
-
-static uint64_t name_hash(const char *s)
+/* A set of names in a wb_strmap: each key is its own value, a copy the set
+ * owns (the runs themselves go to the callback). 1 when name was added, 0
+ * when it was already there, -ENOMEM. */
+static int name_set_add(struct wb_strmap *s, const char *name)
 {
-	uint64_t h = 1469598103934665603ull; /* FNV-1a */
+	char *copy;
 
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ull;
-	return h;
-}
-
-static int set_grow(struct name_set *s)
-{
-	size_t cap = s->cap ? s->cap * 2 : 256;
-	char **slots = calloc(cap, sizeof(*slots));
-
-	if (!slots)
+	if (wb_strmap_get(s, name))
+		return 0;
+	copy = strdup(name);
+	if (!copy || wb_strmap_put(s, copy, copy, NULL)) {
+		free(copy);
 		return -ENOMEM;
-	for (size_t i = 0; i < s->cap; i++) {
-		size_t j;
-
-		if (!s->slots[i])
-			continue;
-		for (j = name_hash(s->slots[i]) & (cap - 1); slots[j];
-		     j = (j + 1) & (cap - 1))
-			;
-		slots[j] = s->slots[i];
 	}
-	free(s->slots);
-	s->slots = slots;
-	s->cap = cap;
-	return 0;
-}
-
-/* 1 when name was added, 0 when it was already there, -ENOMEM. */
-static int set_add(struct name_set *s, const char *name)
-{
-	size_t j;
-
-	if ((s->n + 1) * 2 > s->cap && set_grow(s))
-		return -ENOMEM;
-	for (j = name_hash(name) & (s->cap - 1); s->slots[j];
-	     j = (j + 1) & (s->cap - 1))
-		if (strcmp(s->slots[j], name) == 0)
-			return 0;
-	s->slots[j] = strdup(name);
-	if (!s->slots[j])
-		return -ENOMEM;
-	s->n++;
 	return 1;
 }
 
-static void set_clear(struct name_set *s)
+static void name_set_clear(struct wb_strmap *s)
 {
-	for (size_t i = 0; i < s->cap; i++)
-		free(s->slots[i]);
-	free(s->slots);
-	memset(s, 0, sizeof(*s));
+	size_t pos = 0;
+	char *name;
+
+	while ((name = wb_strmap_next(s, &pos)))
+		free(name);
+	wb_strmap_clear(s);
 }
 
 /* ---- the paged Runs query --------------------------------------------- */
@@ -328,7 +292,7 @@ typedef int (*deliver_fn)(void *ud, struct wb_run *r);
 /* Hand every node of one page to deliver(), skipping names in seen.
  * *count is the number delivered so far (for the limit). */
 static int deliver_page(struct wb_client *c, const struct runs_req *q,
-			const cJSON *runs, struct name_set *seen,
+			const cJSON *runs, struct wb_strmap *seen,
 			int64_t *count, deliver_fn deliver, void *ud,
 			struct wb_error *err)
 {
@@ -344,7 +308,7 @@ static int deliver_page(struct wb_client *c, const struct runs_req *q,
 					    q->entity, q->project,
 					    rc == -ENOMEM ? "out of memory"
 					    : "run without a name");
-		rc = set_add(seen, r->name);
+		rc = name_set_add(seen, r->name);
 		if (rc <= 0) {
 			wb_run_free(r);
 			if (rc < 0)
@@ -367,7 +331,7 @@ static int runs_pages(struct wb_client *c, const struct runs_req *q,
 		      deliver_fn deliver, void *ud, const int *stop,
 		      struct wb_error *err)
 {
-	struct name_set seen = { 0 };
+	struct wb_strmap seen = { 0 };
 	char *cursor = NULL;
 	int64_t count = 0;
 	int rc;
@@ -415,7 +379,7 @@ static int runs_pages(struct wb_client *c, const struct runs_req *q,
 	} while (!rc && cursor && !(stop && __atomic_load_n(stop,
 							   __ATOMIC_ACQUIRE)));
 	free(cursor);
-	set_clear(&seen);
+	name_set_clear(&seen);
 	return rc;
 }
 
@@ -540,18 +504,18 @@ static int fetch_job(void *ud, size_t i)
 static int distinct_names(const char *const *names, size_t n,
 			  const char ***out, size_t *n_out)
 {
-	struct name_set seen = { 0 };
+	struct wb_strmap seen = { 0 };
 	const char **v = calloc(n ? n : 1, sizeof(*v));
 	size_t k = 0;
 	int rc = v ? 0 : -ENOMEM;
 
 	for (size_t i = 0; !rc && i < n; i++) {
-		rc = set_add(&seen, names[i]);
-		if (rc == 1)
-			v[k++] = names[i];
-		rc = rc < 0 ? rc : 0;
+		if (wb_strmap_get(&seen, names[i]))
+			continue;
+		rc = wb_strmap_put(&seen, names[i], (void *)names[i], NULL);
+		v[k++] = names[i];
 	}
-	set_clear(&seen);
+	wb_strmap_clear(&seen);
 	if (rc) {
 		free(v);
 		return rc;

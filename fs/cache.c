@@ -14,7 +14,7 @@
 #include <time.h>
 
 #include "wfs_cache.h"
-#include "wfs_strmap.h"
+#include "wb_strmap.h"
 
 struct entry {
 	char *key;
@@ -29,7 +29,7 @@ struct wfs_cache {
 	pthread_mutex_t mu;
 	struct wfs_cache_policy pol;
 	double (*clock)(void);
-	struct wfs_strmap map;   /* key -> struct entry */
+	struct wb_strmap map;   /* key -> struct entry */
 	struct entry *head, *tail;
 	size_t bytes, negative;
 	uint64_t hits, misses, evictions;
@@ -135,7 +135,7 @@ struct wfs_cache *wfs_cache_new(const struct wfs_cache_policy *policy,
 		wfs_cache_policy_defaults(&c->pol);
 	c->clock = clock ? clock : mono_clock;
 	pthread_mutex_init(&c->mu, NULL);
-	wfs_strmap_init(&c->map);
+	wb_strmap_init(&c->map);
 	return c;
 }
 
@@ -169,7 +169,7 @@ static struct wfs_obj *entry_remove(struct wfs_cache *c, struct entry *e)
 {
 	struct wfs_obj *val = e->val;
 
-	wfs_strmap_del(&c->map, e->key);
+	wb_strmap_del(&c->map, e->key);
 	lru_unlink(c, e);
 	c->bytes -= e->charge;
 	if (!val)
@@ -233,7 +233,7 @@ enum wfs_hit wfs_cache_get(struct wfs_cache *c, const char *key,
 
 	*out = NULL;
 	pthread_mutex_lock(&c->mu);
-	e = wfs_strmap_get(&c->map, key);
+	e = wb_strmap_get(&c->map, key);
 	if (e) {
 		int fresh = c->clock() < e->expires;
 
@@ -275,10 +275,10 @@ static int store(struct wfs_cache *c, const char *key, struct wfs_obj *val,
 	e->charge = sizeof(*e) + strlen(key) + 1 + (val ? val->bytes : 0);
 	pthread_mutex_lock(&c->mu);
 	e->expires = c->clock() + wfs_cache_ttl(c, cls);
-	old = wfs_strmap_get(&c->map, key);
+	old = wb_strmap_get(&c->map, key);
 	if (old)
 		drops_add(&d, entry_remove(c, old));
-	rc = wfs_strmap_put(&c->map, e->key, e, NULL);
+	rc = wb_strmap_put(&c->map, e->key, e, NULL);
 	if (rc == 0) {
 		lru_push_head(c, e);
 		c->bytes += e->charge;
@@ -313,7 +313,7 @@ void wfs_cache_drop(struct wfs_cache *c, const char *key)
 	struct entry *e;
 
 	pthread_mutex_lock(&c->mu);
-	e = wfs_strmap_get(&c->map, key);
+	e = wb_strmap_get(&c->map, key);
 	if (e)
 		val = entry_remove(c, e);
 	pthread_mutex_unlock(&c->mu);
@@ -338,7 +338,7 @@ void wfs_cache_free(struct wfs_cache *c)
 		return;
 	while (c->head)
 		wfs_obj_unref(entry_remove(c, c->head));
-	wfs_strmap_clear(&c->map);
+	wb_strmap_clear(&c->map);
 	pthread_mutex_destroy(&c->mu);
 	free(c);
 }

@@ -20,7 +20,7 @@
 
 #include "wb_log.h"
 #include "wfs_fetch.h"
-#include "wfs_strmap.h"
+#include "wb_strmap.h"
 
 #define KEY_MAX 1024
 
@@ -34,7 +34,7 @@ struct flight {
 
 struct wfs_fetch {
 	pthread_mutex_t mu;
-	struct wfs_strmap flights; /* key -> struct flight */
+	struct wb_strmap flights; /* key -> struct flight */
 	size_t rec_bytes[2];       /* size of a [light, heavy] run record,
 				      from the last batch */
 };
@@ -50,7 +50,7 @@ struct wfs_fetch *wfs_fetch_new(void)
 	if (!f)
 		return NULL;
 	pthread_mutex_init(&f->mu, NULL);
-	wfs_strmap_init(&f->flights);
+	wb_strmap_init(&f->flights);
 	return f;
 }
 
@@ -59,7 +59,7 @@ void wfs_fetch_free(struct wfs_fetch *f)
 	if (!f)
 		return;
 	/* Only called after the session loop ended: no flight is left. */
-	wfs_strmap_clear(&f->flights);
+	wb_strmap_clear(&f->flights);
 	pthread_mutex_destroy(&f->mu);
 	free(f);
 }
@@ -125,7 +125,7 @@ static struct flight *flight_new(struct wfs_fetch *f, const char *key)
 	if (!fl)
 		return NULL;
 	fl->key = strdup(key);
-	if (!fl->key || wfs_strmap_put(&f->flights, fl->key, fl, NULL)) {
+	if (!fl->key || wb_strmap_put(&f->flights, fl->key, fl, NULL)) {
 		free(fl->key);
 		free(fl);
 		return NULL;
@@ -158,7 +158,7 @@ static void flight_finish_locked(struct wfs_fetch *f, struct flight *fl,
 	fl->done = 1;
 	fl->rc = rc;
 	fl->result = rc ? NULL : wfs_obj_ref(result);
-	wfs_strmap_del(&f->flights, fl->key);
+	wb_strmap_del(&f->flights, fl->key);
 	pthread_cond_broadcast(&fl->cond);
 	flight_release(fl);
 }
@@ -195,7 +195,7 @@ static int cached_or_fill(struct wfs *fs, const char *key, fill_fn fill,
 	default:
 		break;
 	}
-	fl = wfs_strmap_get(&f->flights, key);
+	fl = wb_strmap_get(&f->flights, key);
 	if (fl)
 		return flight_join(f, fl, out);
 	fl = flight_new(f, key);
@@ -614,7 +614,7 @@ struct batch {
 	size_t n, found, bytes;
 	char **names;              /* owned copies */
 	struct flight **flights;
-	struct wfs_strmap index;   /* run name -> position + 1 */
+	struct wb_strmap index;   /* run name -> position + 1 */
 	struct wfs_run_rec *first; /* result for names[0] (reference) */
 	int rc;
 };
@@ -634,10 +634,10 @@ static struct flight *run_flight(struct wfs_fetch *f, const char *key,
 	struct flight *fl;
 
 	flight_key(fkey, key, 1);
-	fl = wfs_strmap_get(&f->flights, fkey);
+	fl = wb_strmap_get(&f->flights, fkey);
 	if (!fl && !heavy) {
 		flight_key(fkey, key, 0);
-		fl = wfs_strmap_get(&f->flights, fkey);
+		fl = wb_strmap_get(&f->flights, fkey);
 	}
 	return fl;
 }
@@ -672,7 +672,7 @@ static int batch_add(struct batch *b, const char *key, const char *name)
 		return -ENOMEM;
 	b->names[b->n] = strdup(name);
 	if (!b->names[b->n] ||
-	    wfs_strmap_put(&b->index, b->names[b->n],
+	    wb_strmap_put(&b->index, b->names[b->n],
 			   (void *)(uintptr_t)(b->n + 1), NULL)) {
 		free(b->names[b->n]);
 		flight_finish_locked(b->fs->fetch, fl, -ENOMEM, NULL);
@@ -712,7 +712,7 @@ static void batch_add_siblings(struct batch *b, const char *run, size_t max)
 static int batch_cb(void *ud, struct wb_run *r)
 {
 	struct batch *b = ud;
-	uintptr_t pos = r->name ? (uintptr_t)wfs_strmap_get(&b->index, r->name)
+	uintptr_t pos = r->name ? (uintptr_t)wb_strmap_get(&b->index, r->name)
 				: 0;
 	struct wfs_run_rec *rec;
 
@@ -804,14 +804,14 @@ static int batch_lead(struct wfs *fs, const char *ent, const char *proj,
 		max = fit ? fit : 1;
 	b.names = calloc(max, sizeof(*b.names));
 	b.flights = calloc(max, sizeof(*b.flights));
-	wfs_strmap_init(&b.index);
+	wb_strmap_init(&b.index);
 	rc = b.names && b.flights ? batch_add(&b, key, run) : -ENOMEM;
 	if (!rc && max > 1)
 		batch_add_siblings(&b, run, max);
 	pthread_mutex_unlock(&fs->fetch->mu);
 	if (!rc)
 		rc = batch_run(&b);
-	wfs_strmap_clear(&b.index);
+	wb_strmap_clear(&b.index);
 	for (size_t i = 0; i < b.n; i++)
 		free(b.names[i]);
 	free(b.names);

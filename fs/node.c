@@ -86,7 +86,7 @@ struct wfs_nodes *wfs_nodes_new(const struct wfs_node_type *root_type)
 	}
 	t->root.ino = 1; /* FUSE_ROOT_ID */
 	t->root.nlookup = 1; /* never forgotten */
-	wfs_strmap_init(&t->root.children);
+	wb_strmap_init(&t->root.children);
 	t->next_generation = 1;
 	return t;
 }
@@ -113,8 +113,8 @@ static void maybe_free(struct wfs_nodes *t, struct wfs_node *node)
 	while (node && node != &t->root && !node->nlookup && !node->refs) {
 		struct wfs_node *parent = node->parent;
 
-		wfs_strmap_del(&parent->children, node->name);
-		wfs_strmap_clear(&node->children);
+		wb_strmap_del(&parent->children, node->name);
+		wb_strmap_clear(&node->children);
 		free(node->name);
 		free(node);
 		t->count--;
@@ -126,9 +126,9 @@ static void maybe_free(struct wfs_nodes *t, struct wfs_node *node)
 /* Stable inode number: FNV-1a over the path, never 0 or the root's 1. */
 uint64_t wfs_node_child_ino(const struct wfs_node *parent, const char *name)
 {
-	uint64_t h = parent->ino == 1 ? WFS_HASH_SEED : parent->ino;
+	uint64_t h = parent->ino == 1 ? WB_HASH_SEED : parent->ino;
 
-	h = wfs_hash_str(wfs_hash_str(h, "/"), name);
+	h = wb_hash_str(wb_hash_str(h, "/"), name);
 	return h > 1 ? h : h + 2;
 }
 
@@ -140,7 +140,7 @@ int wfs_node_child(struct wfs_nodes *t, struct wfs_node *dir,
 	int rc = 0;
 
 	pthread_mutex_lock(&t->mu);
-	node = wfs_strmap_get(&dir->children, name);
+	node = wb_strmap_get(&dir->children, name);
 	if (node) {
 		node->nlookup++;
 		goto done;
@@ -158,7 +158,7 @@ int wfs_node_child(struct wfs_nodes *t, struct wfs_node *dir,
 	if (node)
 		node->name = strdup(name);
 	if (!node || !node->name ||
-	    wfs_strmap_put(&dir->children, node->name, node, NULL)) {
+	    wb_strmap_put(&dir->children, node->name, node, NULL)) {
 		if (node)
 			free(node->name);
 		free(node);
@@ -171,7 +171,7 @@ int wfs_node_child(struct wfs_nodes *t, struct wfs_node *dir,
 	node->ino = wfs_node_child_ino(dir, name);
 	node->generation = t->next_generation++;
 	node->nlookup = 1;
-	wfs_strmap_init(&node->children);
+	wb_strmap_init(&node->children);
 	dir->refs++;
 	t->count++;
 done:
@@ -211,12 +211,12 @@ static void free_subtree(struct wfs_node *dir)
 	struct wfs_node *child;
 	size_t pos = 0;
 
-	while ((child = wfs_strmap_next(&dir->children, &pos))) {
+	while ((child = wb_strmap_next(&dir->children, &pos))) {
 		free_subtree(child);
 		free(child->name);
 		free(child);
 	}
-	wfs_strmap_clear(&dir->children);
+	wb_strmap_clear(&dir->children);
 }
 
 void wfs_nodes_free(struct wfs_nodes *t)

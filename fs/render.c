@@ -10,7 +10,7 @@
 #include "wb_json.h"
 #include "wb_log.h"
 #include "wfs_render.h"
-#include "wfs_strmap.h"
+#include "wb_strmap.h"
 
 /* Longest name we accept from the server as a directory entry (NAME_MAX). */
 #define NAME_BYTES_MAX 255
@@ -112,7 +112,7 @@ static void names_free(struct wfs_obj *o)
 	for (size_t i = 0; i < l->n; i++)
 		free(l->v[i]);
 	free(l->v);
-	wfs_strmap_clear(l->index);
+	wb_strmap_clear(l->index);
 	free(l->index);
 	free(l);
 }
@@ -123,12 +123,12 @@ struct wfs_names *wfs_names_new(void)
 
 	if (!l)
 		return NULL;
-	l->index = calloc(1, sizeof(struct wfs_strmap));
+	l->index = calloc(1, sizeof(struct wb_strmap));
 	if (!l->index) {
 		free(l);
 		return NULL;
 	}
-	wfs_strmap_init(l->index);
+	wb_strmap_init(l->index);
 	wfs_obj_init(&l->obj, sizeof(*l), names_free);
 	return l;
 }
@@ -138,7 +138,7 @@ int wfs_names_add(struct wfs_names *l, const char *name)
 	size_t len = strlen(name);
 	char *copy;
 
-	if (wfs_strmap_get(l->index, name))
+	if (wb_strmap_get(l->index, name))
 		return 0;
 	if (l->n % 64 == 0) {
 		char **v = realloc(l->v, (l->n + 64) * sizeof(*v));
@@ -151,7 +151,7 @@ int wfs_names_add(struct wfs_names *l, const char *name)
 	if (!copy)
 		return -ENOMEM;
 	/* Positions are stored +1 so that a hit is never NULL. */
-	if (wfs_strmap_put(l->index, copy, (void *)(uintptr_t)(l->n + 1),
+	if (wb_strmap_put(l->index, copy, (void *)(uintptr_t)(l->n + 1),
 			   NULL)) {
 		free(copy);
 		return -ENOMEM;
@@ -159,13 +159,13 @@ int wfs_names_add(struct wfs_names *l, const char *name)
 	l->v[l->n++] = copy;
 	/* Charge the string, the pointer, and roughly two hash slots. */
 	l->obj.bytes += len + 1 + sizeof(char *) +
-			2 * sizeof(struct wfs_strmap_slot);
+			2 * sizeof(struct wb_strmap_slot);
 	return 0;
 }
 
 long wfs_names_find(const struct wfs_names *l, const char *name)
 {
-	uintptr_t pos = (uintptr_t)wfs_strmap_get(l->index, name);
+	uintptr_t pos = (uintptr_t)wb_strmap_get(l->index, name);
 
 	return pos ? (long)pos - 1 : -1;
 }
@@ -181,7 +181,7 @@ void wfs_names_sort(struct wfs_names *l)
 		return; /* (and l->v may be NULL) */
 	qsort(l->v, l->n, sizeof(*l->v), cmp_names);
 	for (size_t i = 0; i < l->n; i++)
-		wfs_strmap_put(l->index, l->v[i], (void *)(uintptr_t)(i + 1),
+		wb_strmap_put(l->index, l->v[i], (void *)(uintptr_t)(i + 1),
 			       NULL); /* replaces: cannot fail */
 }
 

@@ -22,7 +22,7 @@
 
 #include "wfs.h"
 #include "wfs_render.h"
-#include "wfs_strmap.h"
+#include "wb_strmap.h"
 
 struct wfs_node;
 struct wfs_node_type;
@@ -82,7 +82,7 @@ struct wfs_node {
 	/* Under the node table lock: */
 	uint64_t nlookup;         /* the kernel's lookups */
 	uint64_t refs;            /* children, open handles */
-	struct wfs_strmap children;
+	struct wb_strmap children;
 	size_t reported_size;     /* files: what the kernel was last told */
 	uint64_t reported_version;
 };
