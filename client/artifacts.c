@@ -52,21 +52,21 @@ static int type_edge(void *ud, const cJSON *edge, struct wb_error *err)
 	if (!rc)
 		rc = api_dup_str(node, "id", &t->id);
 	if (!rc)
-		rc = dneed_str(node, "name", &t->name);
+		rc = api_need_str(node, "name", &t->name);
 	if (!rc)
 		rc = api_dup_str(node, "description", &t->description);
 	if (!rc)
 		rc = api_dup_str(node, "createdAt", &t->created_at);
 	if (rc) {
 		wb_artifact_type_free(t);
-		return ditem_error(err, rc, l->what);
+		return api_item_error(err, rc, l->what);
 	}
 	return l->cb.type(l->ud, t);
 }
 
 static const cJSON *locate_types(const cJSON *data, const char **missing)
 {
-	return dpath(data, missing, "project", "artifactTypes", NULL);
+	return api_path(data, missing, "project", "artifactTypes", NULL);
 }
 
 /* Run one listing of `op`; vars are consumed. */
@@ -77,12 +77,13 @@ static int list_run(struct wb_client *c, const char *op, cJSON *vars,
 		    int (*page)(void *, const cJSON *, struct wb_error *),
 		    struct list_ctx *l, struct wb_error *err)
 {
-	struct dpage p = {
-		.op = op, .cursor_var = "cursor", .what = l->what,
-		.locate = locate, .edge = edge, .page = page, .ud = l,
+	struct api_pager p = {
+		.op = op, .cursor_var = "cursor", .size_var = "perPage",
+		.per_page = per_page, .what = l->what, .locate = locate,
+		.edge = edge, .page = page, .ud = l,
 	};
 
-	return dpage_run(c, &p, dvars_int(vars, "perPage", per_page), err);
+	return api_pages(c, &p, vars, err);
 }
 
 int wb_artifact_types_list(struct wb_client *c, const char *entity,
@@ -95,7 +96,7 @@ int wb_artifact_types_list(struct wb_client *c, const char *entity,
 
 	snprintf(what, sizeof(what), "%s/%s", entity, project);
 	return list_run(c, "ProjectArtifactTypes",
-			dvars("entity", entity, "project", project, NULL),
+			api_vars("entity", entity, "project", project, NULL),
 			per_page > 0 ? per_page : TYPES_PER_PAGE, locate_types,
 			type_edge, NULL, &l, err);
 }
@@ -121,10 +122,10 @@ void wb_artifact_collection_free(struct wb_artifact_collection *col)
 static int owner_names(const cJSON *owner, char **entity, char **project)
 {
 	const cJSON *proj = wb_json_get(owner, "project");
-	int rc = dneed_str(proj, "name", project);
+	int rc = api_need_str(proj, "name", project);
 
 	if (!rc)
-		rc = dneed_str(wb_json_get(proj, "entity"), "name", entity);
+		rc = api_need_str(wb_json_get(proj, "entity"), "name", entity);
 	return rc;
 }
 
@@ -145,7 +146,7 @@ static int collection_edge(void *ud, const cJSON *edge, struct wb_error *err)
 	if (!rc)
 		rc = api_dup_str(node, "id", &col->id);
 	if (!rc)
-		rc = dneed_str(node, "name", &col->name);
+		rc = api_need_str(node, "name", &col->name);
 	if (!rc)
 		rc = api_dup_str(wb_json_get(node, "defaultArtifactType"),
 				 "name", &col->type);
@@ -159,7 +160,7 @@ static int collection_edge(void *ud, const cJSON *edge, struct wb_error *err)
 		rc = api_dup_str(node, "updatedAt", &col->updated_at);
 	if (rc) {
 		wb_artifact_collection_free(col);
-		return ditem_error(err, rc, l->what);
+		return api_item_error(err, rc, l->what);
 	}
 	col->is_portfolio = is_portfolio(node);
 	return l->cb.col(l->ud, col);
@@ -168,14 +169,14 @@ static int collection_edge(void *ud, const cJSON *edge, struct wb_error *err)
 static const cJSON *locate_type_collections(const cJSON *data,
 					    const char **missing)
 {
-	return dpath(data, missing, "project", "artifactType",
+	return api_path(data, missing, "project", "artifactType",
 		     "artifactCollections", NULL);
 }
 
 static const cJSON *locate_project_collections(const cJSON *data,
 					       const char **missing)
 {
-	return dpath(data, missing, "project", "artifactCollections", NULL);
+	return api_path(data, missing, "project", "artifactCollections", NULL);
 }
 
 int wb_artifact_collections_list(struct wb_client *c, const char *entity,
@@ -190,7 +191,7 @@ int wb_artifact_collections_list(struct wb_client *c, const char *entity,
 		 type ? " type " : "", type ? type : "");
 	return list_run(c, type ? "ArtifactTypeCollections"
 			: "ProjectArtifactCollections",
-			dvars("entity", entity, "project", project, "type",
+			api_vars("entity", entity, "project", project, "type",
 			      type, NULL),
 			per_page > 0 ? per_page : COLLECTIONS_PER_PAGE,
 			type ? locate_type_collections
@@ -287,13 +288,13 @@ static int artifact_build(const cJSON *node, const struct addressed *how,
 
 	*out = NULL;
 	if (!rc)
-		rc = dneed_str(node, "id", &a->id);
+		rc = api_need_str(node, "id", &a->id);
 	if (!rc)
-		rc = dneed_str(coll, "name", &a->collection);
+		rc = api_need_str(coll, "name", &a->collection);
 	if (!rc)
 		rc = owner_names(coll, &a->entity, &a->project);
 	if (!rc)
-		rc = dneed_str(seq, "name", &a->source_collection);
+		rc = api_need_str(seq, "name", &a->source_collection);
 	if (!rc)
 		rc = owner_names(seq, &a->source_entity, &a->source_project);
 	if (!rc)
@@ -306,7 +307,7 @@ static int artifact_build(const cJSON *node, const struct addressed *how,
 	if (!rc)
 		rc = api_dup_str(node, "description", &a->description);
 	if (!rc)
-		rc = djson_text(node, "metadata", &a->metadata);
+		rc = api_json_text(node, "metadata", &a->metadata);
 	if (!rc)
 		rc = api_dup_str(node, "createdAt", &a->created_at);
 	if (!rc)
@@ -360,7 +361,7 @@ static int versions_page(void *ud, const cJSON *data, struct wb_error *err)
 	struct list_ctx *l = ud;
 
 	(void)err;
-	l->coll = dpath(data, NULL, "project", "artifactCollection", NULL);
+	l->coll = api_path(data, NULL, "project", "artifactCollection", NULL);
 	return 0;
 }
 
@@ -381,7 +382,7 @@ static int version_edge(void *ud, const cJSON *edge, struct wb_error *err)
 	int rc = artifact_build(node, &how, &a);
 
 	if (rc)
-		return ditem_error(err, rc, l->what);
+		return api_item_error(err, rc, l->what);
 	return l->cb.art(l->ud, a);
 }
 
@@ -410,20 +411,20 @@ static int membership_edge(void *ud, const cJSON *edge, struct wb_error *err)
 	int rc = membership_build(wb_json_get(edge, "node"), l->coll, &a);
 
 	if (rc)
-		return ditem_error(err, rc, l->what);
+		return api_item_error(err, rc, l->what);
 	return l->cb.art(l->ud, a);
 }
 
 static const cJSON *locate_versions(const cJSON *data, const char **missing)
 {
-	return dpath(data, missing, "project", "artifactCollection",
+	return api_path(data, missing, "project", "artifactCollection",
 		     "artifacts", NULL);
 }
 
 static const cJSON *locate_memberships(const cJSON *data,
 				       const char **missing)
 {
-	return dpath(data, missing, "project", "artifactCollection",
+	return api_path(data, missing, "project", "artifactCollection",
 		     "artifactMemberships", NULL);
 }
 
@@ -438,7 +439,7 @@ static int versions_run(struct wb_client *c, const char *op,
 	struct list_ctx l = { .cb.art = cb, .ud = ud, .what = what };
 
 	snprintf(what, sizeof(what), "%s/%s/%s", entity, project, collection);
-	return list_run(c, op, dvars("entity", entity, "project", project,
+	return list_run(c, op, api_vars("entity", entity, "project", project,
 				     "collection", collection, NULL),
 			per_page > 0 ? per_page : VERSIONS_PER_PAGE, locate,
 			edge, versions_page, &l, err);
@@ -476,7 +477,7 @@ static int membership_result(const cJSON *m, const char *what,
 		return wb_error_set(err, -ENOENT, 0, "%s: no such artifact "
 				    "version", what);
 	rc = membership_build(m, NULL, out);
-	return rc ? ditem_error(err, rc, what) : 0;
+	return rc ? api_item_error(err, rc, what) : 0;
 }
 
 int wb_artifact_get(struct wb_client *c, const char *entity,
@@ -504,12 +505,12 @@ int wb_artifact_get(struct wb_client *c, const char *entity,
 	/* Always send an explicit alias (§8.4). */
 	if (asprintf(&full, "%s:%s", collection, alias) < 0)
 		full = NULL;
-	rc = full ? dgql(c, "ArtifactMembershipByName",
-			   dvars("entity", entity, "project", project, "name",
+	rc = full ? api_gql(c, "ArtifactMembershipByName",
+			   api_vars("entity", entity, "project", project, "name",
 				 full, NULL), &data, err)
 		  : wb_error_set(err, -ENOMEM, 0, "out of memory");
 	if (!rc) {
-		const cJSON *proj = dpath(data, &missing, "project", NULL);
+		const cJSON *proj = api_path(data, &missing, "project", NULL);
 
 		rc = proj ? membership_result(wb_json_get(
 				proj, "artifactCollectionMembership"), what,
@@ -522,12 +523,12 @@ int wb_artifact_get(struct wb_client *c, const char *entity,
 		wb_log(WB_LOG_INFO, "%s: membership by name not supported "
 		       "(%s); asking the collection", what,
 		       err ? err->msg : "");
-		rc = dgql(c, "CollectionMembershipByAlias",
-			    dvars("entity", entity, "project", project,
+		rc = api_gql(c, "CollectionMembershipByAlias",
+			    api_vars("entity", entity, "project", project,
 				  "collection", collection, "alias", alias,
 				  NULL), &data, err);
 		if (!rc) {
-			const cJSON *coll = dpath(data, &missing, "project",
+			const cJSON *coll = api_path(data, &missing, "project",
 						  "artifactCollection", NULL);
 
 			rc = coll ? membership_result(wb_json_get(
@@ -552,7 +553,7 @@ int wb_artifact_get_by_id(struct wb_client *c, const char *id,
 	int rc;
 
 	*out = NULL;
-	rc = dgql(c, "ArtifactByID", dvars("id", id, NULL), &data, err);
+	rc = api_gql(c, "ArtifactByID", api_vars("id", id, NULL), &data, err);
 	if (rc)
 		return rc;
 	node = wb_json_get(data, "artifact");
@@ -568,7 +569,7 @@ int wb_artifact_get_by_id(struct wb_client *c, const char *id,
 
 		rc = artifact_build(node, &how, out);
 		if (rc)
-			rc = ditem_error(err, rc, id);
+			rc = api_item_error(err, rc, id);
 	}
 	cJSON_Delete(data);
 	return rc;
@@ -603,21 +604,20 @@ static int url_edge(void *ud, const cJSON *edge, struct wb_error *err)
 static const cJSON *locate_membership_files(const cJSON *data,
 					    const char **missing)
 {
-	return dpath(data, missing, "project", "artifactCollection",
+	return api_path(data, missing, "project", "artifactCollection",
 		     "artifactMembership", "files", NULL);
 }
 
 static const cJSON *locate_artifact_files(const cJSON *data,
 					  const char **missing)
 {
-	return dpath(data, missing, "artifact", "files", NULL);
+	return api_path(data, missing, "artifact", "files", NULL);
 }
 
-/* vars plus $perPage and, unless names is NULL, $fileNames (a copy of
- * names); vars is consumed, NULL on OOM. */
-static cJSON *file_vars(cJSON *vars, int per_page, const cJSON *names)
+/* vars plus, unless names is NULL, $fileNames (a copy of names); vars is
+ * consumed, NULL on OOM. */
+static cJSON *file_vars(cJSON *vars, const cJSON *names)
 {
-	vars = dvars_int(vars, "perPage", per_page);
 	if (vars && names &&
 	    !cJSON_AddItemToObject(vars, "fileNames",
 				   cJSON_Duplicate(names, 1))) {
@@ -635,28 +635,28 @@ static int file_urls(struct wb_client *c, const struct wb_artifact *a,
 		     struct wb_error *err)
 {
 	char what[512];
-	struct dpage p = {
+	struct api_pager p = {
 		.op = "ArtifactMembershipFileUrls", .cursor_var = "cursor",
-		.what = what, .locate = locate_membership_files,
-		.edge = url_edge, .ud = u,
+		.size_var = "perPage", .per_page = per_page, .what = what,
+		.locate = locate_membership_files, .edge = url_edge, .ud = u,
 	};
-	cJSON *vars = dvars("entity", a->entity, "project", a->project,
-			    "collection", a->collection, "alias", a->version,
-			    NULL);
+	cJSON *vars = api_vars("entity", a->entity, "project", a->project,
+			       "collection", a->collection, "alias",
+			       a->version, NULL);
 	int rc;
 
 	snprintf(what, sizeof(what), "%s/%s/%s:%s", a->entity, a->project,
 		 a->collection, a->version);
 	u->what = what;
-	rc = dpage_run(c, &p, file_vars(vars, per_page, names), err);
+	rc = api_pages(c, &p, file_vars(vars, names), err);
 	if (rc != -EINVAL || u->delivered)
 		return rc;
 	wb_log(WB_LOG_INFO, "%s: membership files not supported (%s); "
 	       "asking artifact(id).files", what, err ? err->msg : "");
 	p.op = "ArtifactFileUrls";
 	p.locate = locate_artifact_files;
-	return dpage_run(c, &p, file_vars(dvars("id", a->id, NULL), per_page,
-					  names), err);
+	return api_pages(c, &p, file_vars(api_vars("id", a->id, NULL), names),
+			 err);
 }
 
 int wb_artifact_file_urls(struct wb_client *c, const struct wb_artifact *a,

@@ -289,17 +289,14 @@ struct manifest_url_ctx {
 static int manifest_url(void *ud, char **url, struct wb_error *err)
 {
 	struct manifest_url_ctx *ctx = ud;
-	cJSON *vars = cJSON_CreateObject(), *data = NULL;
 	const cJSON *art;
 	const char *u;
+	cJSON *data;
 	int rc;
 
 	*url = NULL;
-	if (!vars || !cJSON_AddStringToObject(vars, "id", ctx->id)) {
-		cJSON_Delete(vars);
-		return wb_error_set(err, -ENOMEM, 0, "out of memory");
-	}
-	rc = wb_gql(ctx->c, "FetchArtifactManifest", vars, &data, err);
+	rc = api_gql(ctx->c, "FetchArtifactManifest",
+		     api_vars("id", ctx->id, NULL), &data, err);
 	if (rc)
 		return rc;
 	art = wb_json_get(data, "artifact");

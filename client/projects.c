@@ -21,17 +21,13 @@ void wb_entity_free(struct wb_entity *e)
 int wb_entity_get(struct wb_client *c, const char *name,
 		  struct wb_entity **out, struct wb_error *err)
 {
-	cJSON *vars = cJSON_CreateObject(), *data = NULL;
 	const cJSON *ent;
 	struct wb_entity *e;
+	cJSON *data;
 	int rc;
 
 	*out = NULL;
-	if (!vars || !cJSON_AddStringToObject(vars, "name", name)) {
-		cJSON_Delete(vars);
-		return wb_error_set(err, -ENOMEM, 0, "out of memory");
-	}
-	rc = wb_gql(c, "Entity", vars, &data, err);
+	rc = api_gql(c, "Entity", api_vars("name", name, NULL), &data, err);
 	if (rc)
 		return rc;
 	ent = wb_json_get(data, "entity");
@@ -139,92 +135,61 @@ int wb_project_json(const struct wb_project *p, cJSON **out)
 	return rc;
 }
 
-static int node_error(int rc, const char *what, struct wb_error *err)
+struct projects_ctx {
+	struct wb_client *c;
+	const char *entity;
+	wb_project_cb cb;
+	void *ud;
+};
+
+static int project_edge(void *ud, const cJSON *edge, struct wb_error *err)
 {
-	if (rc == -EBADMSG)
-		return wb_error_set(err, rc, 0, "%s: project without a name",
-				    what);
-	return wb_error_set(err, rc, 0, "out of memory");
+	struct projects_ctx *x = ud;
+	struct wb_project *p;
+	int rc = project_from_node(x->c, wb_json_get(edge, "node"), x->entity,
+				   &p);
+
+	if (rc)
+		return api_item_error(err, rc, x->entity);
+	return x->cb(x->ud, p);
 }
 
-/* One page of Projects; *cursor is replaced by the next page's cursor, or
- * freed to NULL on the last page. */
-static int projects_page(struct wb_client *c, const char *entity, int per_page,
-			 char **cursor, wb_project_cb cb, void *ud,
-			 struct wb_error *err)
+/* `models`, the projects of an entity, is null for an unknown entity. */
+static const cJSON *locate_models(const cJSON *data, const char **missing)
 {
-	cJSON *vars = cJSON_CreateObject(), *data = NULL;
-	const cJSON *models, *e;
-	int rc = 0;
+	const cJSON *models = wb_json_get(data, "models");
 
-	if (!vars || !cJSON_AddStringToObject(vars, "entity", entity) ||
-	    !cJSON_AddNumberToObject(vars, "perPage", per_page) ||
-	    (*cursor && !cJSON_AddStringToObject(vars, "cursor", *cursor))) {
-		cJSON_Delete(vars);
-		return wb_error_set(err, -ENOMEM, 0, "out of memory");
-	}
-	rc = wb_gql(c, "Projects", vars, &data, err);
-	if (rc)
-		return rc;
-	models = wb_json_get(data, "models");
-	if (!cJSON_IsObject(models)) {
-		cJSON_Delete(data);
-		return wb_error_set(err, -ENOENT, 0,
-				    "no entity %s (absent or not visible)",
-				    entity);
-	}
-	cJSON_ArrayForEach(e, api_edges(models)) {
-		struct wb_project *p;
-
-		rc = project_from_node(c, wb_json_get(e, "node"), entity, &p);
-		if (rc) {
-			rc = node_error(rc, entity, err);
-			break;
-		}
-		rc = cb(ud, p);
-		if (rc)
-			break;
-	}
-	if (!rc) {
-		rc = api_next_cursor(wb_json_get(models, "pageInfo"), cursor);
-		if (rc)
-			rc = wb_error_set(err, rc, 0, "projects of %s: %s",
-					  entity, rc == -ENOMEM ? "out of memory"
-					  : "next page without a new cursor");
-	}
-	cJSON_Delete(data);
-	return rc;
+	if (cJSON_IsObject(models))
+		return models;
+	*missing = "entity";
+	return NULL;
 }
 
 int wb_projects_list(struct wb_client *c, const char *entity, int per_page,
 		     wb_project_cb cb, void *ud, struct wb_error *err)
 {
-	char *cursor = NULL;
-	int rc;
+	struct projects_ctx x = { c, entity, cb, ud };
+	struct api_pager p = {
+		.op = "Projects", .cursor_var = "cursor",
+		.size_var = "perPage",
+		.per_page = per_page > 0 ? per_page : PROJECTS_PER_PAGE,
+		.what = entity, .locate = locate_models, .edge = project_edge,
+		.ud = &x,
+	};
 
-	if (per_page <= 0)
-		per_page = PROJECTS_PER_PAGE;
-	do {
-		rc = projects_page(c, entity, per_page, &cursor, cb, ud, err);
-	} while (!rc && cursor);
-	free(cursor);
-	return rc;
+	return api_pages(c, &p, api_vars("entity", entity, NULL), err);
 }
 
 int wb_project_get(struct wb_client *c, const char *entity, const char *name,
 		   struct wb_project **out, struct wb_error *err)
 {
-	cJSON *vars = cJSON_CreateObject(), *data = NULL;
 	const cJSON *node;
+	cJSON *data;
 	int rc;
 
 	*out = NULL;
-	if (!vars || !cJSON_AddStringToObject(vars, "entity", entity) ||
-	    !cJSON_AddStringToObject(vars, "name", name)) {
-		cJSON_Delete(vars);
-		return wb_error_set(err, -ENOMEM, 0, "out of memory");
-	}
-	rc = wb_gql(c, "Project", vars, &data, err);
+	rc = api_gql(c, "Project", api_vars("entity", entity, "name", name,
+					    NULL), &data, err);
 	if (rc)
 		return rc;
 	node = wb_json_get(data, "project");
@@ -233,7 +198,7 @@ int wb_project_get(struct wb_client *c, const char *entity, const char *name,
 				  "no project %s/%s (absent or not visible)",
 				  entity, name);
 	else if ((rc = project_from_node(c, node, entity, out)))
-		rc = node_error(rc, entity, err);
+		rc = api_item_error(err, rc, entity);
 	cJSON_Delete(data);
 	return rc;
 }

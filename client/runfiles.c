@@ -196,7 +196,7 @@ static int file_from_node(const cJSON *node, struct wb_run_file **out)
 
 	*out = NULL;
 	if (!rc)
-		rc = dneed_str(node, "name", &f->name);
+		rc = api_need_str(node, "name", &f->name);
 	if (!rc)
 		rc = api_dup_str(node, "md5", &f->md5);
 	if (!rc)
@@ -218,7 +218,7 @@ static int file_from_node(const cJSON *node, struct wb_run_file **out)
 
 static const cJSON *locate_files(const cJSON *data, const char **missing)
 {
-	const cJSON *run = dpath(data, missing, "project", "run", NULL);
+	const cJSON *run = api_path(data, missing, "project", "run", NULL);
 	const cJSON *files = wb_json_get(run, "files");
 
 	if (run && !cJSON_IsObject(files)) {
@@ -243,7 +243,7 @@ static int file_edge(void *ud, const cJSON *edge, struct wb_error *err)
 	int rc = file_from_node(wb_json_get(edge, "node"), &f);
 
 	if (rc)
-		return ditem_error(err, rc, l->what);
+		return api_item_error(err, rc, l->what);
 	if (!l->exact)
 		return l->cb(l->ud, f);
 	/* LIKE compares with the column's collation (possibly case-
@@ -262,17 +262,19 @@ static int files_query(struct wb_client *c, const char *entity,
 		       struct wb_error *err)
 {
 	char what[512];
-	cJSON *vars = dvars("entity", entity, "project", project, "name", run,
-			    "pattern", pattern, NULL);
-	struct dpage p = {
-		.op = "RunFiles", .cursor_var = "fileCursor", .what = what,
-		.locate = locate_files, .edge = file_edge, .ud = l,
+	struct api_pager p = {
+		.op = "RunFiles", .cursor_var = "fileCursor",
+		.size_var = "fileLimit",
+		.per_page = per_page > 0 ? per_page : FILES_PER_PAGE,
+		.what = what, .locate = locate_files, .edge = file_edge,
+		.ud = l,
 	};
 
 	snprintf(what, sizeof(what), "%s/%s/%s", entity, project, run);
 	l->what = what;
-	return dpage_run(c, &p, dvars_int(vars, "fileLimit", per_page > 0
-					  ? per_page : FILES_PER_PAGE), err);
+	return api_pages(c, &p, api_vars("entity", entity, "project", project,
+					 "name", run, "pattern", pattern,
+					 NULL), err);
 }
 
 int wb_run_files_list(struct wb_client *c, const char *entity,

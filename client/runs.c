@@ -3,7 +3,9 @@
  * optional heavy fields (wandb-api.md §4, §12.3–4). */
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -259,127 +261,80 @@ struct runs_req {
 	int64_t limit;       /* 0 = all */
 };
 
-static int add_heavy_vars(cJSON *vars, unsigned heavy)
+/* Variables of Runs (or of Run, with `name` for the run). */
+static cJSON *runs_vars(const char *entity, const char *project,
+			const char *name, const char *order,
+			const char *filters, unsigned heavy)
 {
+	cJSON *vars = api_vars("entity", entity, "project", project,
+			       "name", name, "order", order,
+			       "filters", filters, NULL);
+
 	for (size_t i = 0; i < n_run_heavy; i++)
-		if (!cJSON_AddBoolToObject(vars, run_heavy[i].var,
-					   (heavy & run_heavy[i].bit) != 0))
-			return -ENOMEM;
-	return 0;
-}
-
-static cJSON *runs_vars(const struct runs_req *q, const char *cursor,
-			int first)
-{
-	cJSON *vars = cJSON_CreateObject();
-
-	if (!vars || !cJSON_AddStringToObject(vars, "entity", q->entity) ||
-	    !cJSON_AddStringToObject(vars, "project", q->project) ||
-	    !cJSON_AddNumberToObject(vars, "perPage", first) ||
-	    !cJSON_AddStringToObject(vars, "order", q->order) ||
-	    (q->filters && !cJSON_AddStringToObject(vars, "filters",
-						    q->filters)) ||
-	    (cursor && !cJSON_AddStringToObject(vars, "cursor", cursor)) ||
-	    add_heavy_vars(vars, q->heavy)) {
-		cJSON_Delete(vars);
-		return NULL;
-	}
+		vars = api_vars_bool(vars, run_heavy[i].var,
+				     (heavy & run_heavy[i].bit) != 0);
 	return vars;
 }
 
-typedef int (*deliver_fn)(void *ud, struct wb_run *r);
+/* One listing's state: the names delivered so far (dedupe across pages)
+ * and their count (for the limit). */
+struct runs_ctx {
+	struct wb_client *c;
+	const struct runs_req *q;
+	wb_run_cb cb;
+	void *ud;
+	struct wb_strmap seen;
+	int64_t taken;
+	char what[512];
+};
 
-/* Hand every node of one page to deliver(), skipping names in seen.
- * *count is the number delivered so far (for the limit). */
-static int deliver_page(struct wb_client *c, const struct runs_req *q,
-			const cJSON *runs, struct wb_strmap *seen,
-			int64_t *count, deliver_fn deliver, void *ud,
-			struct wb_error *err)
+static int run_edge(void *ud, const cJSON *edge, struct wb_error *err)
 {
-	const cJSON *e;
+	struct runs_ctx *x = ud;
+	struct wb_run *r;
+	int rc = run_from_node(x->c, wb_json_get(edge, "node"), x->q->entity,
+			       x->q->project, x->q->heavy, &r);
 
-	cJSON_ArrayForEach(e, api_edges(runs)) {
-		struct wb_run *r;
-		int rc = run_from_node(c, wb_json_get(e, "node"), q->entity,
-				       q->project, q->heavy, &r);
-
-		if (rc)
-			return wb_error_set(err, rc, 0, "runs of %s/%s: %s",
-					    q->entity, q->project,
-					    rc == -ENOMEM ? "out of memory"
-					    : "run without a name");
-		rc = name_set_add(seen, r->name);
-		if (rc <= 0) {
-			wb_run_free(r);
-			if (rc < 0)
-				return wb_error_set(err, rc, 0,
-						    "out of memory");
-			continue; /* seen on an earlier page */
-		}
-		rc = deliver(ud, r);
-		if (rc)
-			return rc;
-		if (q->limit > 0 && ++*count >= q->limit)
-			return 0;
+	if (rc)
+		return api_item_error(err, rc, x->what);
+	rc = name_set_add(&x->seen, r->name);
+	if (rc <= 0) {
+		/* 0: seen on an earlier page (the order moved under us) */
+		wb_run_free(r);
+		return rc ? wb_error_set(err, rc, 0, "out of memory") : 0;
 	}
-	return 0;
+	rc = x->cb(x->ud, r);
+	if (!rc)
+		x->taken++;
+	return rc;
 }
 
-/* Every page of a Runs query, deduplicated by name. *stop (may be NULL) is
- * checked between pages so a parallel sibling's failure ends us early. */
+/* A project whose runs connection is null has no runs to list. */
+static const cJSON *locate_runs(const cJSON *data, const char **missing)
+{
+	return api_connection(api_path(data, missing, "project", NULL),
+			      "runs", missing);
+}
+
+/* Every page of a Runs query, deduplicated by name. A non-zero *stop (may
+ * be NULL) ends it between pages: a parallel sibling failed. */
 static int runs_pages(struct wb_client *c, const struct runs_req *q,
-		      deliver_fn deliver, void *ud, const int *stop,
+		      wb_run_cb cb, void *ud, const atomic_int *stop,
 		      struct wb_error *err)
 {
-	struct wb_strmap seen = { 0 };
-	char *cursor = NULL;
-	int64_t count = 0;
+	struct runs_ctx x = { .c = c, .q = q, .cb = cb, .ud = ud };
+	struct api_pager p = {
+		.op = "Runs", .cursor_var = "cursor", .size_var = "perPage",
+		.per_page = q->per_page, .limit = q->limit,
+		.taken = &x.taken, .stop = stop, .what = x.what,
+		.locate = locate_runs, .edge = run_edge, .ud = &x,
+	};
 	int rc;
 
-	do {
-		int64_t first = q->per_page;
-		const cJSON *project;
-		cJSON *vars, *data = NULL;
-
-		if (q->limit > 0 && q->limit - count < first)
-			first = q->limit - count;
-		vars = runs_vars(q, cursor, (int)first);
-		if (!vars) {
-			rc = wb_error_set(err, -ENOMEM, 0, "out of memory");
-			break;
-		}
-		rc = wb_gql(c, "Runs", vars, &data, err);
-		if (rc)
-			break;
-		project = wb_json_get(data, "project");
-		if (!cJSON_IsObject(project)) {
-			rc = wb_error_set(err, -ENOENT, 0, "no project %s/%s "
-					  "(absent or not visible)",
-					  q->entity, q->project);
-		} else {
-			const cJSON *runs = wb_json_get(project, "runs");
-
-			rc = deliver_page(c, q, runs, &seen, &count, deliver,
-					  ud, err);
-			if (!rc && q->limit > 0 && count >= q->limit) {
-				free(cursor);
-				cursor = NULL;
-			} else if (!rc) {
-				rc = api_next_cursor(wb_json_get(runs,
-						     "pageInfo"), &cursor);
-				if (rc)
-					rc = wb_error_set(err, rc, 0,
-						"runs of %s/%s: %s", q->entity,
-						q->project, rc == -ENOMEM
-						? "out of memory"
-						: "next page without a new cursor");
-			}
-		}
-		cJSON_Delete(data);
-	} while (!rc && cursor && !(stop && __atomic_load_n(stop,
-							   __ATOMIC_ACQUIRE)));
-	free(cursor);
-	name_set_clear(&seen);
+	snprintf(x.what, sizeof(x.what), "%s/%s", q->entity, q->project);
+	rc = api_pages(c, &p, runs_vars(q->entity, q->project, NULL, q->order,
+					q->filters, q->heavy), err);
+	name_set_clear(&x.seen);
 	return rc;
 }
 
@@ -415,7 +370,7 @@ struct fetch {
 	wb_run_cb cb;
 	void *ud;
 	pthread_mutex_t lock;  /* serialises cb and the fields below */
-	int stop;              /* set once anything failed or cb said stop */
+	atomic_int stop;       /* set once anything failed or cb said stop */
 	int rc;                /* the first failure */
 	struct wb_error err;
 };
@@ -435,7 +390,7 @@ static int fetch_deliver(void *ud, struct wb_run *r)
 		rc = f->cb(f->ud, r);
 		if (rc) {
 			f->rc = rc;
-			__atomic_store_n(&f->stop, 1, __ATOMIC_RELEASE);
+			atomic_store(&f->stop, 1);
 		}
 	}
 	pthread_mutex_unlock(&f->lock);
@@ -477,7 +432,7 @@ static int fetch_job(void *ud, size_t i)
 
 	if (to > f->n_names)
 		to = f->n_names;
-	if (__atomic_load_n(&f->stop, __ATOMIC_ACQUIRE))
+	if (atomic_load(&f->stop))
 		return -ECANCELED;
 	filter = batch_filter(f, from, to);
 	if (!filter) {
@@ -493,7 +448,7 @@ static int fetch_job(void *ud, size_t i)
 		if (!f->stop || (!f->rc && rc != -ECANCELED)) {
 			f->rc = rc;
 			f->err = err;
-			__atomic_store_n(&f->stop, 1, __ATOMIC_RELEASE);
+			atomic_store(&f->stop, 1);
 		}
 		pthread_mutex_unlock(&f->lock);
 	}
@@ -557,34 +512,24 @@ int wb_run_get(struct wb_client *c, const char *entity, const char *project,
 	       const char *name, unsigned heavy, struct wb_run **out,
 	       struct wb_error *err)
 {
-	cJSON *vars = cJSON_CreateObject(), *data = NULL;
-	const cJSON *proj, *node;
+	const char *missing = NULL;
+	const cJSON *node;
+	cJSON *data;
 	int rc;
 
 	*out = NULL;
 	heavy &= WB_RUN_HEAVY_ALL;
-	if (!vars || !cJSON_AddStringToObject(vars, "entity", entity) ||
-	    !cJSON_AddStringToObject(vars, "project", project) ||
-	    !cJSON_AddStringToObject(vars, "name", name) ||
-	    add_heavy_vars(vars, heavy)) {
-		cJSON_Delete(vars);
-		return wb_error_set(err, -ENOMEM, 0, "out of memory");
-	}
-	rc = wb_gql(c, "Run", vars, &data, err);
+	rc = api_gql(c, "Run", runs_vars(entity, project, name, NULL, NULL,
+					 heavy), &data, err);
 	if (rc)
 		return rc;
-	proj = wb_json_get(data, "project");
-	node = wb_json_get(proj, "run");
-	if (!cJSON_IsObject(proj))
-		rc = wb_error_set(err, -ENOENT, 0, "no project %s/%s (absent "
-				  "or not visible)", entity, project);
-	else if (!cJSON_IsObject(node))
-		rc = wb_error_set(err, -ENOENT, 0, "no run %s/%s/%s", entity,
-				  project, name);
+	node = api_path(data, &missing, "project", "run", NULL);
+	if (!node)
+		rc = wb_error_set(err, -ENOENT, 0, "%s/%s/%s: %s not found "
+				  "(absent or not visible)", entity, project,
+				  name, missing);
 	else if ((rc = run_from_node(c, node, entity, project, heavy, out)))
-		rc = wb_error_set(err, rc, 0, "run %s/%s/%s: %s", entity,
-				  project, name, rc == -ENOMEM
-				  ? "out of memory" : "run without a name");
+		rc = api_item_error(err, rc, name);
 	cJSON_Delete(data);
 	return rc;
 }
