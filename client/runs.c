@@ -2,7 +2,6 @@
  * parallel fetch by name (wb_runs_fetch) and one run (wb_run_get), all with
  * optional heavy fields (wandb-api.md §4, §12.3–4). */
 #include <errno.h>
-#include <pthread.h>
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -369,31 +368,37 @@ struct fetch {
 	unsigned heavy;
 	wb_run_cb cb;
 	void *ud;
-	pthread_mutex_t lock;  /* serialises cb and the fields below */
-	atomic_int stop;       /* set once anything failed or cb said stop */
-	int rc;                /* the first failure */
-	struct wb_error err;
+	atomic_int rc;         /* the first failure, the callback's or a
+				  batch's; once set, every batch stops */
+	struct wb_error err;   /* its message, written only by the batch
+				  whose failure was recorded */
 };
 
-/* The callback side of a batch: one caller at a time, nothing after a
- * stop. */
+/* Record rc as the fetch's failure unless one is recorded already; 1 when
+ * this call recorded it. */
+static int fetch_fail(struct fetch *f, int rc)
+{
+	int none = 0;
+
+	return atomic_compare_exchange_strong(&f->rc, &none, rc);
+}
+
+/* The callback side of a batch. The worker threads call it at the same
+ * time and no lock is held around cb, so the caller's work on each run
+ * (rendering, storing) goes on in parallel; after a failure nothing more
+ * is delivered. */
 static int fetch_deliver(void *ud, struct wb_run *r)
 {
 	struct fetch *f = ud;
-	int rc;
+	int rc = atomic_load(&f->rc);
 
-	pthread_mutex_lock(&f->lock);
-	if (f->stop) {
-		rc = f->rc ? f->rc : -ECANCELED;
+	if (rc) {
 		wb_run_free(r);
-	} else {
-		rc = f->cb(f->ud, r);
-		if (rc) {
-			f->rc = rc;
-			atomic_store(&f->stop, 1);
-		}
+		return rc;
 	}
-	pthread_mutex_unlock(&f->lock);
+	rc = f->cb(f->ud, r);
+	if (rc)
+		fetch_fail(f, rc);
 	return rc;
 }
 
@@ -432,7 +437,7 @@ static int fetch_job(void *ud, size_t i)
 
 	if (to > f->n_names)
 		to = f->n_names;
-	if (atomic_load(&f->stop))
+	if (atomic_load(&f->rc))
 		return -ECANCELED;
 	filter = batch_filter(f, from, to);
 	if (!filter) {
@@ -440,18 +445,13 @@ static int fetch_job(void *ud, size_t i)
 	} else {
 		q.filters = filter;
 		q.per_page = (int)(to - from);
-		rc = runs_pages(f->c, &q, fetch_deliver, f, &f->stop, &err);
+		rc = runs_pages(f->c, &q, fetch_deliver, f, &f->rc, &err);
 		free(filter);
 	}
-	if (rc) {
-		pthread_mutex_lock(&f->lock);
-		if (!f->stop || (!f->rc && rc != -ECANCELED)) {
-			f->rc = rc;
-			f->err = err;
-			atomic_store(&f->stop, 1);
-		}
-		pthread_mutex_unlock(&f->lock);
-	}
+	/* A batch stopped by another's failure (-ECANCELED, or that
+	 * failure's code) finds it recorded already. */
+	if (rc && fetch_fail(f, rc))
+		f->err = err;
 	return rc;
 }
 
@@ -497,13 +497,12 @@ int wb_runs_fetch(struct wb_client *c, const char *entity, const char *project,
 	f.names = distinct;
 	f.batch = f.heavy ? FETCH_BATCH_HEAVY : FETCH_BATCH_LIGHT;
 	n_batches = (f.n_names + f.batch - 1) / f.batch;
-	pthread_mutex_init(&f.lock, NULL);
+	atomic_init(&f.rc, 0);
 	wb_client_parallel(c, n_batches, fetch_job, &f);
-	pthread_mutex_destroy(&f.lock);
 	free(distinct);
 	if (err && f.err.code)
 		*err = f.err;
-	return f.rc;
+	return atomic_load(&f.rc);
 }
 
 /* ---- one run ---------------------------------------------------------- */

@@ -617,6 +617,10 @@ struct batch {
 	struct wb_strmap index;   /* run name -> position + 1 */
 	struct wfs_run_rec *first; /* result for names[0] (reference) */
 	int rc;
+	/* wb_runs_fetch() calls batch_cb from several threads at once: mu
+	 * guards flights[], found, bytes, first and rc; rendering and storing
+	 * happen outside it. */
+	pthread_mutex_t mu;
 };
 
 /* The in-flight key of a run fetch: "H" (heavy) or "L" (light) + the run's
@@ -714,25 +718,36 @@ static int batch_cb(void *ud, struct wb_run *r)
 	struct batch *b = ud;
 	uintptr_t pos = r->name ? (uintptr_t)wb_strmap_get(&b->index, r->name)
 				: 0;
-	struct wfs_run_rec *rec;
+	struct wfs_run_rec *rec = NULL;
+	struct flight *fl = NULL;
+	int rc;
 
-	if (pos && b->flights[pos - 1]) {
-		rec = run_store(b->fs, b->ent, b->proj, r);
-		if (!rec) {
-			b->rc = -ENOMEM;
-		} else {
-			if (pos == 1)
-				b->first = wfs_obj_ref(&rec->obj);
-			flight_finish(b->fs->fetch, b->flights[pos - 1], 0,
-				      &rec->obj);
-			b->flights[pos - 1] = NULL;
-			b->found++;
-			b->bytes += rec->obj.bytes;
-			wfs_obj_unref(&rec->obj);
-		}
+	/* Claim the run's flight: each is finished once. */
+	pthread_mutex_lock(&b->mu);
+	if (pos) {
+		fl = b->flights[pos - 1];
+		b->flights[pos - 1] = NULL;
 	}
+	pthread_mutex_unlock(&b->mu);
+	if (fl)
+		rec = run_store(b->fs, b->ent, b->proj, r);
+	pthread_mutex_lock(&b->mu);
+	if (fl && !rec) {
+		b->rc = -ENOMEM;
+	} else if (fl) {
+		if (pos == 1)
+			b->first = wfs_obj_ref(&rec->obj);
+		b->found++;
+		b->bytes += rec->obj.bytes;
+	}
+	rc = b->rc;
+	pthread_mutex_unlock(&b->mu);
+	if (fl)
+		flight_finish(b->fs->fetch, fl, rec ? 0 : -ENOMEM,
+			      rec ? &rec->obj : NULL);
+	wfs_obj_unref(rec ? &rec->obj : NULL);
 	wb_run_free(r);
-	return b->rc;
+	return rc;
 }
 
 /* Fetch the batch with one wb_runs_fetch() call and finish every flight:
@@ -805,12 +820,14 @@ static int batch_lead(struct wfs *fs, const char *ent, const char *proj,
 	b.names = calloc(max, sizeof(*b.names));
 	b.flights = calloc(max, sizeof(*b.flights));
 	wb_strmap_init(&b.index);
+	pthread_mutex_init(&b.mu, NULL);
 	rc = b.names && b.flights ? batch_add(&b, key, run) : -ENOMEM;
 	if (!rc && max > 1)
 		batch_add_siblings(&b, run, max);
 	pthread_mutex_unlock(&fs->fetch->mu);
 	if (!rc)
 		rc = batch_run(&b);
+	pthread_mutex_destroy(&b.mu);
 	wb_strmap_clear(&b.index);
 	for (size_t i = 0; i < b.n; i++)
 		free(b.names[i]);

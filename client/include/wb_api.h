@@ -5,7 +5,8 @@
  * Structs returned through `**out` are owned by the caller and released with
  * the matching *_free(). Listing callbacks receive ownership of each item
  * (they must free it, or keep it); a callback returning non-zero stops the
- * listing, and that value is returned.
+ * listing, and that value is returned. The client never holds a lock of its
+ * own while it calls a callback.
  * Other areas: wb_runfiles.h (run files, downloads), wb_history.h (history,
  * events, console logs), wb_artifacts.h, wb_registry.h, wb_sweeps.h.
  */
@@ -155,7 +156,10 @@ int wb_runs_list(struct wb_client *c, const char *entity, const char *project,
 
 /* Fetch light + the requested heavy fields for the named runs in as few
  * requests as possible (batches by name, sent in parallel). Runs that do not
- * exist are simply not reported. cb is called from one thread at a time. */
+ * exist are simply not reported. cb may be called from several threads at
+ * once (each batch's worker delivers its own runs): it must be thread-safe.
+ * After the first failure (cb's non-zero result or a failed batch) no more
+ * runs are delivered, and that failure is returned. */
 int wb_runs_fetch(struct wb_client *c, const char *entity, const char *project,
 		  const char *const *names, size_t n_names, unsigned heavy,
 		  wb_run_cb cb, void *ud, struct wb_error *err);

@@ -34,8 +34,9 @@ int wb_client_max_inflight(const struct wb_client *c);
 char *wb_client_web_url(const struct wb_client *c, ...)
 	__attribute__((sentinel));
 
-/* Run job(ud, i) for i in [0, n) on up to max_inflight threads; returns the
- * first non-zero job result (all jobs still run) or 0. Used for batched
+/* Run job(ud, i) for i in [0, n) on up to max_inflight threads (the caller's
+ * among them); returns the first non-zero job result (all jobs still run) or
+ * 0. Jobs run at the same time, with no client lock held. Used for batched
  * fetches that should go out in parallel. */
 int wb_client_parallel(struct wb_client *c, size_t n,
 		       int (*job)(void *ud, size_t i), void *ud);
