@@ -714,8 +714,8 @@ static int cmd_artifact_get(struct wb_cli *cli, int argc, char **argv)
 		return WB_CLI_USAGE;
 	if (!rc)
 		rc = wb_manifest_fetch(cli->client, a->id, &m, &cli->err);
-	/* --via storage: start from the constructed server URL of §8.8
-	 * rather than a URL fetched through GraphQL. */
+	/* --via storage: start from the server URL built from the manifest
+	 * entry rather than a URL fetched through GraphQL. */
 	e = rc ? NULL : wb_manifest_find(m, path);
 	if (!rc && storage && e && !e->ref) {
 		rc = wb_artifact_storage_url(wb_client_base_url(cli->client),

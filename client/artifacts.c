@@ -1,6 +1,6 @@
-/* artifacts.c — artifact types, collections, versions (wandb-api.md §8.1-
- * §8.5), per-file download URLs (§8.7, §8.8), wandb-artifact:// reference
- * resolution (§8.9) and reading an entry's bytes. Manifests: manifest.c. */
+/* artifacts.c — artifact types, collections, versions, per-file download
+ * URLs, wandb-artifact:// reference resolution and reading an entry's bytes
+ * (doc/api-notes.md, "Artifacts" and "References"). Manifests: manifest.c. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -329,7 +329,7 @@ static int artifact_build(const cJSON *node, const struct addressed *how,
 		     strcmp(a->entity, a->source_entity);
 	/* The version in this collection: edge.version, else the single vN
 	 * alias, else the membership's (or, through the sequence, the
-	 * artifact's own) versionIndex (§8.4). */
+	 * artifact's own) versionIndex. */
 	if (how->version) {
 		a->version = strdup(how->version);
 	} else if (vn) {
@@ -502,7 +502,7 @@ int wb_artifact_get(struct wb_client *c, const char *entity,
 		return wb_error_set(err, -EINVAL, 0, "%s: expected "
 				    "COLLECTION:ALIAS", what);
 	}
-	/* Always send an explicit alias (§8.4). */
+	/* Always send an explicit alias: a bare name means :latest. */
 	if (asprintf(&full, "%s:%s", collection, alias) < 0)
 		full = NULL;
 	rc = full ? api_gql(c, "ArtifactMembershipByName",
@@ -627,7 +627,7 @@ static cJSON *file_vars(cJSON *vars, const cJSON *names)
 	return vars;
 }
 
-/* File URLs of version a: the membership route (§8.7 route 1), else the
+/* File URLs of version a: the membership's files, else the
  * base schema's artifact(id).files. names: a JSON array of paths to ask
  * for, or NULL for all. */
 static int file_urls(struct wb_client *c, const struct wb_artifact *a,
@@ -710,7 +710,7 @@ int wb_artifact_file_url(struct wb_client *c, const struct wb_artifact *a,
 		return 0;
 	}
 	/* No URL route on this server, or no file listed although the
-	 * manifest has it: the constructed URL of §8.8 (step 3). */
+	 * manifest has it: the URL built from the manifest entry. */
 	if ((rc == 0 || rc == -EINVAL) && e && !e->ref) {
 		rc = wb_artifact_storage_url(wb_client_base_url(c), m->layout,
 					     m->region, a->entity, a->project,

@@ -1,6 +1,7 @@
-/* history.c — run history (the full scan of wandb-api.md §6 and sampled
- * history), system-metric events, and console log lines (paged with
- * useImprovedPagination, or the logLines(last:) tail on older servers). */
+/* history.c — run history (the full scan and sampled history),
+ * system-metric events, and console log lines (paged with
+ * useImprovedPagination, or the logLines(last:) tail on older servers).
+ * doc/api-notes.md, "History scans" and "Pagination". */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -142,7 +143,7 @@ int wb_history_scan(struct wb_client *c, const char *entity,
 	if (q && q->max_step >= 0 && q->max_step < stop)
 		stop = q->max_step;
 	/* Steps have gaps: an empty window is normal, only reaching stop
-	 * ends the scan (§6, §12.8). */
+	 * ends the scan. */
 	for (offset = min_step; offset < stop; offset += page) {
 		int64_t end = offset + page < stop ? offset + page : stop;
 		cJSON *vars = run_vars(&r), *data;

@@ -1,6 +1,7 @@
-/* manifest.c — artifact manifests (wandb-api.md §8.6): parsing with entry
- * path validation, lookup, fetching through FetchArtifactManifest, and the
- * pure storage-URL rules of §8.8 (base64 MD5 -> hex, V1/V2 URLs). */
+/* manifest.c — artifact manifests: parsing with entry path validation,
+ * lookup, fetching through FetchArtifactManifest, and the pure storage-URL
+ * rules (base64 MD5 -> hex, V1/V2 URLs). Formats: doc/api-notes.md,
+ * "Manifests" and "Storage URL layouts". */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>

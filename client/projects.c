@@ -1,5 +1,6 @@
 /* projects.c — entities and projects: wb_entity_get(), wb_projects_list()
- * (every page of `models`), wb_project_get() (wandb-api.md §2, §3). */
+ * (every page of `models`, the legacy root field for an entity's projects),
+ * wb_project_get(), and a project as JSON (wb_project_json). */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -74,7 +75,7 @@ void wb_project_free(struct wb_project *p)
 }
 
 /* A project from a Project/Projects node. The server's names win over the
- * requested ones (it may normalise case, wandb-api.md §12.20). */
+ * requested ones: it may answer in a different case. */
 static int project_from_node(struct wb_client *c, const cJSON *node,
 			     const char *entity, struct wb_project **out)
 {

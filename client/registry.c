@@ -1,5 +1,6 @@
 /* registry.c — organizations of an entity, resolving an organization name
- * to its org entity, and registries (wandb-api.md §2, §9): the
+ * to its org entity, and registries (doc/api-notes.md, "Registries and
+ * organizations"): the
  * wandb-registry-* projects of the org entity, their portfolio collections
  * and linked versions, read through the ordinary project routes. */
 #include <errno.h>
@@ -90,7 +91,7 @@ int wb_orgs_of_entity(struct wb_client *c, const char *entity, wb_org_cb cb,
 				    "not visible)", entity);
 	}
 	/* A team entity has one organization; a user entity has the
-	 * organizations of its user (§2). */
+	 * organizations of its user. */
 	org = wb_json_get(ent, "organization");
 	if (cJSON_IsObject(org))
 		rc = org_deliver(org, NULL, cb, ud, err);

@@ -1,5 +1,5 @@
-/* reports.c — the reports of a project (views of type "runs",
- * wandb-api.md §10) and their web URLs. */
+/* reports.c — the reports of a project (its views of type "runs") and
+ * their web URLs. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,8 +34,9 @@ static int is_word_byte(unsigned char ch)
 	       (ch >= '0' && ch <= '9') || ch == '_' || ch >= 0x80;
 }
 
-/* "{slug}--{id without '='}" where slug = runs of non-word characters
- * turned into one '-', stripped of '-' at both ends (§10). */
+/* The web URL's last segment, as the SDK builds it: "{slug}--{id without
+ * '='}" where slug = the title with runs of non-word characters turned into
+ * one '-', stripped of '-' at both ends. */
 static char *report_segment(const char *title, const char *id)
 {
 	size_t n = strlen(title), m = strlen(id);

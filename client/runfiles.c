@@ -1,5 +1,6 @@
-/* runfiles.c — run files (wandb-api.md §7): the RunFiles listing, the exact
- * existence check, and reading a file's bytes; plus the download helpers
+/* runfiles.c — run files: the RunFiles listing, the exact existence check
+ * (doc/api-notes.md, "Run files"), and reading a file's bytes; plus the
+ * download helpers
  * of wb_download.h (ranges, buffer or sink, one URL refresh on 401/403),
  * which artifact reads share. */
 #include <errno.h>
@@ -248,7 +249,7 @@ static int file_edge(void *ud, const cJSON *edge, struct wb_error *err)
 		return l->cb(l->ud, f);
 	/* LIKE compares with the column's collation (possibly case-
 	 * insensitive) and a placeholder never uploaded has no updatedAt:
-	 * only an exact, real file counts (§12.2). */
+	 * only an exact, real file counts. */
 	if (!l->found && strcmp(f->name, l->exact) == 0 && f->updated_at)
 		l->found = f;
 	else

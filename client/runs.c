@@ -1,6 +1,7 @@
 /* runs.c — runs of a project: the paged listing (wb_runs_list), the batched
  * parallel fetch by name (wb_runs_fetch) and one run (wb_run_get), all with
- * optional heavy fields (wandb-api.md §4, §12.3–4). */
+ * optional heavy fields, and a run as JSON (wb_run_json). Listing order and
+ * batching: doc/api-notes.md, "Pagination" and "Runs and batching". */
 #include <errno.h>
 #include <stdatomic.h>
 #include <stddef.h>

@@ -1,5 +1,6 @@
 /* sweeps.c — one sweep, the sweeps of a project and the runs of a sweep
- * (wandb-api.md §10). The config stays the server's YAML text. */
+ * (a Runs listing filtered by sweep ID). The config stays the server's YAML
+ * text. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>

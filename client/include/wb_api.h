@@ -171,8 +171,8 @@ int wb_run_get(struct wb_client *c, const char *entity, const char *project,
 	       struct wb_error *err);
 void wb_run_free(struct wb_run *r);
 
-/* run.config as wandb.Api gives it (wandb-api.md §5.1): parse the wrapped
- * config text, unwrap {"value": v} -> v, drop `_wandb` and `wandb_version`.
+/* run.config as wandb.Api gives it: parse the wrapped config text, unwrap
+ * {"value": v} -> v, drop `_wandb` and `wandb_version`.
  * NULL/empty text gives {}. Caller cJSON_Delete()s *out. */
 int wb_config_unwrap(const char *raw, size_t len, cJSON **out,
 		     struct wb_error *err);

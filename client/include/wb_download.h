@@ -3,10 +3,11 @@
  * with one refresh of an expired pre-signed URL.
  *
  * The URL is either a pre-signed storage URL (File.directUrl, artifact file
- * URLs: fetched without W&B auth) or an API URL (File.url, the constructed
- * artifact URLs of wandb-api.md §8.8: the transport attaches auth because the
- * URL is on the API host, and follows the redirect to storage without it).
- * A 401/403 means an expired pre-signed URL (§1.8, §12.7): the caller's
+ * URLs: fetched without W&B auth) or an API URL (File.url, the artifact URLs
+ * built from a manifest entry: the transport attaches auth because the URL is
+ * on the API host, and follows the redirect to storage without it).
+ * Pre-signed URLs expire without saying when; a 401/403 from storage means
+ * that (doc/api-notes.md, "Download URLs and their expiry"): the caller's
  * refresh function is asked for a fresh URL and the read is retried once.
  * A transfer cut mid-body (reset, truncation, 5xx on retry) continues with
  * a Range request from the first missing byte, so the sink only ever sees

@@ -1,5 +1,5 @@
-/* wb_runfiles.h — the files of a run (wandb-api.md §7): listing, an exact
- * existence check, and reading a file whole or by byte range.
+/* wb_runfiles.h — the files of a run: listing, an exact existence check,
+ * and reading a file whole or by byte range.
  *
  * Conventions as in wb_api.h: 0 or a negative errno (err filled); a null
  * project or run is -ENOENT; listing callbacks receive ownership of each
