@@ -155,6 +155,49 @@ const cJSON *api_connection(const cJSON *parent, const char *field,
 	return conn;
 }
 
+/* One segment percent-encoded into dst (when not NULL); its length. */
+static size_t quote_segment(char *dst, const char *s)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t n = 0;
+
+	for (const unsigned char *p = (const unsigned char *)s; p && *p; p++) {
+		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		    (*p >= '0' && *p <= '9') || strchr("-._~", *p)) {
+			if (dst)
+				dst[n] = (char)*p;
+			n++;
+		} else {
+			if (dst) {
+				dst[n] = '%';
+				dst[n + 1] = hex[*p >> 4];
+				dst[n + 2] = hex[*p & 15];
+			}
+			n += 3;
+		}
+	}
+	return n;
+}
+
+char *api_url_join(const char *prefix, const char *const *segs, size_t n)
+{
+	size_t len = strlen(prefix) + 1, at = strlen(prefix);
+	char *url;
+
+	for (size_t i = 0; i < n; i++)
+		len += 1 + quote_segment(NULL, segs[i]);
+	url = malloc(len);
+	if (!url)
+		return NULL;
+	memcpy(url, prefix, at);
+	for (size_t i = 0; i < n; i++) {
+		url[at++] = '/';
+		at += quote_segment(url + at, segs[i]);
+	}
+	url[at] = '\0';
+	return url;
+}
+
 /* ---- paging ---------------------------------------------------------------- */
 
 /* Where the listing goes after this page: 0 with *cursor the next page's

@@ -69,6 +69,12 @@ const cJSON *api_path(const cJSON *data, const char **missing, ...)
 const cJSON *api_connection(const cJSON *parent, const char *field,
 			    const char **missing);
 
+/* prefix, then "/" and each of the n segments percent-encoded as Python's
+ * quote(s, safe="") (only RFC 3986 unreserved bytes stay literal, so '/'
+ * becomes %2F; a NULL segment is empty): web and storage URLs. malloc'd;
+ * NULL on OOM. */
+char *api_url_join(const char *prefix, const char *const *segs, size_t n);
+
 /* ---- paging ---------------------------------------------------------------
  * One listing: `op` with a copy of the variables per page, plus the cursor
  * (after the first page) and the page size. The connection is found in

@@ -858,18 +858,13 @@ static int entry_refresh(void *ud, char **url, struct wb_error *err)
 	return wb_artifact_file_url(r->c, r->a, r->m, r->path, url, err);
 }
 
-/* Where the bytes go: a sink (stream) or a buffer (read). */
-struct entry_io {
-	int64_t start, end;             /* stream */
-	const struct wb_http_sink *sink;
-	void *buf;                      /* read: len bytes at start */
-	size_t len, *got;
-};
-
-static int entry_io(struct wb_client *c, const struct wb_artifact *a,
-		    const struct wb_manifest *m, const char *path,
-		    const char *url, const struct entry_io *io, int hops,
-		    struct wb_error *err)
+/* Bytes [start, end] of the entry at path to sink, following
+ * wandb-artifact:// references (at most REF_HOPS_MAX of them). */
+static int entry_stream(struct wb_client *c, const struct wb_artifact *a,
+			const struct wb_manifest *m, const char *path,
+			const char *url, int64_t start, int64_t end,
+			const struct wb_http_sink *sink, int hops,
+			struct wb_error *err)
 {
 	const struct wb_manifest_entry *e = wb_manifest_find(m, path);
 	struct entry_ref r = { c, a, m, path };
@@ -893,17 +888,13 @@ static int entry_io(struct wb_client *c, const struct wb_artifact *a,
 					    "artifact references", path);
 		rc = wb_artifact_resolve_ref(c, e, &ta, &tm, &te, err);
 		if (!rc)
-			rc = entry_io(c, ta, tm, te->path, NULL, io, hops + 1,
-				      err);
+			rc = entry_stream(c, ta, tm, te->path, NULL, start,
+					  end, sink, hops + 1, err);
 		wb_artifact_free(ta);
 		wb_manifest_free(tm);
 		return rc;
 	}
-	if (io->sink)
-		return wb_download_stream(c, &src, io->start, io->end,
-					  io->sink, err);
-	return wb_download_read(c, &src, io->start, io->buf, io->len, io->got,
-				err);
+	return wb_download_stream(c, &src, start, end, sink, err);
 }
 
 int wb_artifact_file_stream(struct wb_client *c, const struct wb_artifact *a,
@@ -912,19 +903,5 @@ int wb_artifact_file_stream(struct wb_client *c, const struct wb_artifact *a,
 			    const struct wb_http_sink *sink,
 			    struct wb_error *err)
 {
-	struct entry_io io = { .start = start, .end = end, .sink = sink };
-
-	return entry_io(c, a, m, path, url, &io, 0, err);
-}
-
-int wb_artifact_file_read(struct wb_client *c, const struct wb_artifact *a,
-			  const struct wb_manifest *m, const char *path,
-			  const char *url, int64_t off, void *buf, size_t len,
-			  size_t *got, struct wb_error *err)
-{
-	struct entry_io io = { .start = off, .buf = buf, .len = len,
-			       .got = got };
-
-	*got = 0;
-	return entry_io(c, a, m, path, url, &io, 0, err);
+	return entry_stream(c, a, m, path, url, start, end, sink, 0, err);
 }

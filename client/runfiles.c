@@ -1,8 +1,7 @@
 /* runfiles.c — run files: the RunFiles listing, the exact existence check
- * (doc/api-notes.md, "Run files"), and reading a file's bytes; plus the
- * download helpers
- * of wb_download.h (ranges, buffer or sink, one URL refresh on 401/403),
- * which artifact reads share. */
+ * (doc/api-notes.md, "Run files"), and streaming a file's bytes; plus the
+ * download helper of wb_download.h (byte ranges to a sink, resumption after
+ * a cut, one URL refresh on 401/403), which artifact reads share. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -129,49 +128,6 @@ int wb_download_stream(struct wb_client *c, const struct wb_download_src *src,
 		url = fresh;
 	}
 	free(fresh);
-	return rc;
-}
-
-struct buf_sink {
-	char *buf;
-	size_t len, got;
-	int overrun;
-};
-
-static int buf_write(void *ud, const void *data, size_t len)
-{
-	struct buf_sink *b = ud;
-
-	if (len > b->len - b->got) {
-		b->overrun = 1; /* more than the range asked for */
-		return 1;
-	}
-	memcpy(b->buf + b->got, data, len);
-	b->got += len;
-	return 0;
-}
-
-int wb_download_read(struct wb_client *c, const struct wb_download_src *src,
-		     int64_t off, void *buf, size_t len, size_t *got,
-		     struct wb_error *err)
-{
-	struct buf_sink b = { buf, len, 0, 0 };
-	struct wb_http_sink sink = { buf_write, NULL, &b };
-	int rc;
-
-	*got = 0;
-	if (len == 0)
-		return 0;
-	if (off < 0 || len > (size_t)(INT64_MAX - off))
-		return wb_error_set(err, -EINVAL, 0, "bad read range");
-	rc = wb_download_stream(c, src, off, off + (int64_t)len - 1, &sink,
-				err);
-	if (rc == -ECANCELED && b.overrun)
-		rc = wb_error_set(err, -EIO, 0, "%s: storage sent more than "
-				  "the %zu bytes asked for", src->label ?
-				  src->label : "download", len);
-	if (!rc)
-		*got = b.got;
 	return rc;
 }
 
@@ -380,17 +336,4 @@ int wb_run_file_stream(struct wb_client *c, const struct wb_run_file_loc *loc,
 	};
 
 	return wb_download_stream(c, &src, start, end, sink, err);
-}
-
-int wb_run_file_read(struct wb_client *c, const struct wb_run_file_loc *loc,
-		     int64_t off, void *buf, size_t len, size_t *got,
-		     struct wb_error *err)
-{
-	struct run_file_ref r = { c, loc };
-	struct wb_download_src src = {
-		.url = loc->url, .refresh = run_file_refresh,
-		.refresh_ud = &r, .label = loc->name,
-	};
-
-	return wb_download_read(c, &src, off, buf, len, got, err);
 }

@@ -220,10 +220,4 @@ int wb_artifact_file_stream(struct wb_client *c, const struct wb_artifact *a,
 			    const struct wb_http_sink *sink,
 			    struct wb_error *err);
 
-/* Up to len bytes at off into buf; *got = bytes stored (short only at EOF). */
-int wb_artifact_file_read(struct wb_client *c, const struct wb_artifact *a,
-			  const struct wb_manifest *m, const char *path,
-			  const char *url, int64_t off, void *buf, size_t len,
-			  size_t *got, struct wb_error *err);
-
 #endif

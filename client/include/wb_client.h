@@ -25,7 +25,6 @@ void wb_client_free(struct wb_client *c);
 const char *wb_client_base_url(const struct wb_client *c);
 const char *wb_client_app_url(const struct wb_client *c);
 struct wb_http *wb_client_http(struct wb_client *c);
-int wb_client_max_inflight(const struct wb_client *c);
 
 /* Web UI link: the app URL, then each segment of the NULL-terminated list
  * percent-encoded as Python's quote(s, safe="") (so '/' becomes %2F), e.g.

@@ -1,6 +1,6 @@
 /* wb_download.h — reading bytes behind a download URL (run files, artifact
- * entries): whole or a byte range, into a caller buffer or a streaming sink,
- * with one refresh of an expired pre-signed URL.
+ * entries): whole or a byte range, into a streaming sink, with one refresh
+ * of an expired pre-signed URL.
  *
  * The URL is either a pre-signed storage URL (File.directUrl, artifact file
  * URLs: fetched without W&B auth) or an API URL (File.url, the artifact URLs
@@ -39,11 +39,5 @@ struct wb_download_src {
 int wb_download_stream(struct wb_client *c, const struct wb_download_src *src,
 		       int64_t start, int64_t end,
 		       const struct wb_http_sink *sink, struct wb_error *err);
-
-/* Read up to len bytes at offset off into buf; *got = bytes stored (fewer
- * than len only at the end of the file). */
-int wb_download_read(struct wb_client *c, const struct wb_download_src *src,
-		     int64_t off, void *buf, size_t len, size_t *got,
-		     struct wb_error *err);
 
 #endif

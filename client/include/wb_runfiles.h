@@ -69,9 +69,4 @@ int wb_run_file_stream(struct wb_client *c, const struct wb_run_file_loc *loc,
 		       int64_t start, int64_t end,
 		       const struct wb_http_sink *sink, struct wb_error *err);
 
-/* Up to len bytes at off into buf; *got = bytes stored (short only at EOF). */
-int wb_run_file_read(struct wb_client *c, const struct wb_run_file_loc *loc,
-		     int64_t off, void *buf, size_t len, size_t *got,
-		     struct wb_error *err);
-
 #endif
