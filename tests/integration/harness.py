@@ -268,8 +268,9 @@ def same(a, b):
 
 
 def unwrap(wrapped):
-    """wandb.Api's run.config, in Python: {"value": v} unwrapped, _wandb and
-    wandb_version dropped."""
+    """wandb.Api's run.config, in Python: the server stores each key as
+    {"desc": ..., "value": v}; the SDK gives v, and leaves out the _wandb and
+    wandb_version keys it writes for itself."""
     return {k: (v['value'] if isinstance(v, dict) and 'value' in v else v)
             for k, v in (wrapped or {}).items() if k not in ('_wandb', 'wandb_version')}
 
