@@ -1,7 +1,7 @@
 /* render.c — client results to served bytes (wfs_render.h): blobs, name
- * listings, project records (project.json) and run records (config.json via
- * wb_config_unwrap, summary.json as the server sent it, metadata.json from
- * the light fields). */
+ * listings, project records (project.json), light run records (metadata.json
+ * from the light fields) and a run's heavy files (config.json via
+ * wb_config_unwrap, summary.json as the server sent it). */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdatomic.h>
@@ -275,8 +275,6 @@ static void run_free(struct wfs_obj *o)
 	struct wfs_run_rec *r = (struct wfs_run_rec *)o;
 
 	wfs_obj_unref(r->metadata ? &r->metadata->obj : NULL);
-	wfs_obj_unref(r->config ? &r->config->obj : NULL);
-	wfs_obj_unref(r->summary ? &r->summary->obj : NULL);
 	free(r);
 }
 
@@ -325,51 +323,16 @@ static cJSON *metadata_tree(const struct wb_run *r, const char *entity,
 	return o;
 }
 
-/* Render one heavy field into *blob, or leave it NULL with *err set. */
-static int render_heavy(const char *what, const struct wb_run *r,
-			const char *text, int unwrap, time_t mtime,
-			const struct wfs_blob *prev, struct wfs_blob **blob,
-			int *err)
-{
-	struct wb_error e = { 0 };
-	cJSON *tree = NULL;
-
-	*blob = NULL;
-	*err = 0;
-	if (unwrap) {
-		*err = wb_config_unwrap(text, text ? strlen(text) : 0, &tree,
-					&e);
-	} else {
-		tree = text && *text ? wb_json_parse(text, strlen(text), &e)
-				     : cJSON_CreateObject();
-		if (!tree)
-			*err = e.code ? e.code : -ENOMEM;
-	}
-	if (*err) {
-		if (*err == -ENOMEM)
-			return -ENOMEM;
-		wb_log(WB_LOG_WARN, "run %s: cannot read its %s: %s", r->name,
-		       what, e.msg);
-		return 0;
-	}
-	*blob = wfs_blob_json(tree, mtime, prev);
-	cJSON_Delete(tree);
-	return *blob ? 0 : -ENOMEM;
-}
-
 int wfs_render_run(const struct wb_run *r, const char *entity,
 		   const char *project, const struct wfs_run_rec *prev,
 		   struct wfs_run_rec **out)
 {
 	struct wfs_run_rec *rec = calloc(1, sizeof(*rec));
-	unsigned want = WB_RUN_CONFIG | WB_RUN_SUMMARY;
 	cJSON *meta;
-	int rc = 0;
 
 	*out = NULL;
 	if (!rec)
 		return -ENOMEM;
-	wfs_obj_init(&rec->obj, sizeof(*rec), run_free);
 	rec->cls = wfs_class_for_run_state(r->state);
 	rec->ctime = wfs_time_parse(r->created_at, 0);
 	rec->mtime = wfs_time_parse(r->heartbeat_at, rec->ctime);
@@ -378,26 +341,73 @@ int wfs_render_run(const struct wb_run *r, const char *entity,
 					     prev ? prev->metadata : NULL)
 			     : NULL;
 	cJSON_Delete(meta);
-	if (!rec->metadata)
-		rc = -ENOMEM;
-	if (!rc && (r->heavy & want) == want) {
-		rec->heavy = 1;
-		rc = render_heavy("config", r, r->config, 1, rec->mtime,
-				  prev ? prev->config : NULL, &rec->config,
-				  &rec->config_err);
-		if (!rc)
-			rc = render_heavy("summary", r, r->summary, 0,
-					  rec->mtime,
-					  prev ? prev->summary : NULL,
-					  &rec->summary, &rec->summary_err);
+	if (!rec->metadata) {
+		free(rec);
+		return -ENOMEM;
 	}
-	if (rc) {
-		wfs_obj_unref(&rec->obj);
-		return rc;
-	}
-	rec->obj.bytes += rec->metadata->obj.bytes +
-			  (rec->config ? rec->config->obj.bytes : 0) +
-			  (rec->summary ? rec->summary->obj.bytes : 0);
+	wfs_obj_init(&rec->obj, sizeof(*rec) + rec->metadata->obj.bytes,
+		     run_free);
 	*out = rec;
+	return 0;
+}
+
+static void run_file_free(struct wfs_obj *o)
+{
+	struct wfs_run_file *f = (struct wfs_run_file *)o;
+
+	wfs_obj_unref(f->blob ? &f->blob->obj : NULL);
+	free(f);
+}
+
+/* The JSON tree of a heavy field, or NULL with *err set (and the reason in
+ * e). */
+static cJSON *heavy_tree(const struct wb_run *r, unsigned field, int *err,
+			 struct wb_error *e)
+{
+	const char *text = field == WB_RUN_CONFIG ? r->config : r->summary;
+	cJSON *tree = NULL;
+
+	if (field == WB_RUN_CONFIG) {
+		*err = wb_config_unwrap(text, text ? strlen(text) : 0, &tree,
+					e);
+	} else {
+		tree = text && *text ? wb_json_parse(text, strlen(text), e)
+				     : cJSON_CreateObject();
+		*err = tree ? 0 : e->code ? e->code : -ENOMEM;
+	}
+	return *err ? NULL : tree;
+}
+
+int wfs_render_run_file(const struct wb_run *r, unsigned field,
+			const struct wfs_run_file *prev,
+			struct wfs_run_file **out)
+{
+	struct wfs_run_file *f = calloc(1, sizeof(*f));
+	struct wb_error e = { 0 };
+	time_t mtime = wfs_time_parse(r->heartbeat_at,
+				      wfs_time_parse(r->created_at, 0));
+	cJSON *tree;
+
+	*out = NULL;
+	if (!f)
+		return -ENOMEM;
+	f->cls = wfs_class_for_run_state(r->state);
+	tree = heavy_tree(r, field, &f->err, &e);
+	if (tree) {
+		f->blob = wfs_blob_json(tree, mtime, prev ? prev->blob : NULL);
+		cJSON_Delete(tree);
+		if (!f->blob)
+			f->err = -ENOMEM;
+	}
+	if (f->err == -ENOMEM) {
+		free(f);
+		return -ENOMEM;
+	}
+	if (f->err)
+		wb_log(WB_LOG_WARN, "run %s: cannot read its %s: %s", r->name,
+		       field == WB_RUN_CONFIG ? "config" : "summary", e.msg);
+	wfs_obj_init(&f->obj, sizeof(*f) + (f->blob ? f->blob->obj.bytes : 0),
+		     run_file_free);
+	*out = f;
 	return 0;
 }

@@ -1,5 +1,5 @@
 /* test_fs_render.c — fs/render.c: the exact bytes of config.json,
- * summary.json and metadata.json for a run, project.json, blob reuse for
+ * summary.json (a run's heavy files) and metadata.json (its light record), project.json, blob reuse for
  * unchanged bytes (the kernel keeps its pages), mtime bumps for changed
  * bytes, timestamp parsing, and name listings. */
 #include <errno.h>
@@ -83,12 +83,16 @@ static void test_run_heavy_bytes(void **state)
 		"\"text\": \"caf\\u00e9 \\\"q\\\"\"}";
 	struct wb_run r = run_fixture(config, summary);
 	struct wfs_run_rec *rec;
+	struct wfs_run_file *cf, *sf;
 
 	(void)state;
 	assert_int_equal(wfs_render_run(&r, "alice", "proj", NULL, &rec), 0);
-	assert_true(rec->heavy);
 	assert_int_equal(rec->cls, WFS_CLASS_FINISHED);
-	assert_blob(rec->config,
+	assert_int_equal(wfs_render_run_file(&r, WB_RUN_CONFIG, NULL, &cf), 0);
+	assert_int_equal(wfs_render_run_file(&r, WB_RUN_SUMMARY, NULL, &sf),
+			 0);
+	assert_int_equal(cf->cls, WFS_CLASS_FINISHED);
+	assert_blob(cf->blob,
 		    "{\n"
 		    "  \"lr\": 0.0010,\n"
 		    "  \"big\": 12345678901234567890123,\n"
@@ -101,7 +105,7 @@ static void test_run_heavy_bytes(void **state)
 		    "  },\n"
 		    "  \"plain\": 3\n"
 		    "}\n");
-	assert_blob(rec->summary,
+	assert_blob(sf->blob,
 		    "{\n"
 		    "  \"loss\": NaN,\n"
 		    "  \"best\": -Infinity,\n"
@@ -114,8 +118,10 @@ static void test_run_heavy_bytes(void **state)
 		    "}\n");
 	assert_int_equal(rec->ctime, 1699206395);
 	assert_int_equal(rec->mtime, 1699207200);
-	assert_int_equal(rec->config->mtime, 1699207200);
+	assert_int_equal(cf->blob->mtime, 1699207200);
 	wfs_obj_unref(&rec->obj);
+	wfs_obj_unref(&cf->obj);
+	wfs_obj_unref(&sf->obj);
 	fixture_free(&r);
 }
 
@@ -128,9 +134,6 @@ static void test_run_metadata_bytes(void **state)
 	free(r.state);
 	r.state = S("running");
 	assert_int_equal(wfs_render_run(&r, "alice", "proj", NULL, &rec), 0);
-	assert_false(rec->heavy);
-	assert_null(rec->config);
-	assert_null(rec->summary);
 	assert_int_equal(rec->cls, WFS_CLASS_RUNNING);
 	assert_blob(rec->metadata,
 		    "{\n"
@@ -170,16 +173,19 @@ static void test_run_empty_and_bad_heavy(void **state)
 {
 	char config[] = "", summary[] = "{\"loss\": 0.5,";
 	struct wb_run r = run_fixture(config, summary);
-	struct wfs_run_rec *rec;
+	struct wfs_run_file *cf, *sf;
 
 	(void)state;
-	assert_int_equal(wfs_render_run(&r, "alice", "proj", NULL, &rec), 0);
-	assert_true(rec->heavy);
-	assert_blob(rec->config, "{}\n");
+	assert_int_equal(wfs_render_run_file(&r, WB_RUN_CONFIG, NULL, &cf), 0);
+	assert_blob(cf->blob, "{}\n");
+	assert_int_equal(cf->err, 0);
 	/* Not JSON: no bytes to show, and the reason kept for the reader. */
-	assert_null(rec->summary);
-	assert_int_equal(rec->summary_err, -EBADMSG);
-	wfs_obj_unref(&rec->obj);
+	assert_int_equal(wfs_render_run_file(&r, WB_RUN_SUMMARY, NULL, &sf),
+			 0);
+	assert_null(sf->blob);
+	assert_int_equal(sf->err, -EBADMSG);
+	wfs_obj_unref(&cf->obj);
+	wfs_obj_unref(&sf->obj);
 	fixture_free(&r);
 }
 
@@ -189,22 +195,32 @@ static void test_reuse_unchanged_bytes(void **state)
 	char summary1[] = "{\"step\": 1}", summary2[] = "{\"step\": 2}";
 	struct wb_run r = run_fixture(config, summary1);
 	struct wfs_run_rec *a, *b;
+	struct wfs_run_file *ca, *cb, *sa, *sb;
 
 	(void)state;
 	assert_int_equal(wfs_render_run(&r, "e", "p", NULL, &a), 0);
+	assert_int_equal(wfs_render_run_file(&r, WB_RUN_CONFIG, NULL, &ca), 0);
+	assert_int_equal(wfs_render_run_file(&r, WB_RUN_SUMMARY, NULL, &sa),
+			 0);
 	r.summary = summary2;
 	assert_int_equal(wfs_render_run(&r, "e", "p", a, &b), 0);
+	assert_int_equal(wfs_render_run_file(&r, WB_RUN_CONFIG, ca, &cb), 0);
+	assert_int_equal(wfs_render_run_file(&r, WB_RUN_SUMMARY, sa, &sb), 0);
 	/* Same bytes: the very same blob (same version, pages stay valid). */
-	assert_ptr_equal(a->config, b->config);
+	assert_ptr_equal(ca->blob, cb->blob);
 	assert_ptr_equal(a->metadata, b->metadata);
 	/* New bytes with an unchanged heartbeat: a newer mtime, so the kernel
 	 * notices and drops its cached pages. */
-	assert_ptr_not_equal(a->summary, b->summary);
-	assert_true(b->summary->version != a->summary->version);
-	assert_true(b->summary->mtime > a->summary->mtime);
-	assert_blob(b->summary, "{\n  \"step\": 2\n}\n");
+	assert_ptr_not_equal(sa->blob, sb->blob);
+	assert_true(sb->blob->version != sa->blob->version);
+	assert_true(sb->blob->mtime > sa->blob->mtime);
+	assert_blob(sb->blob, "{\n  \"step\": 2\n}\n");
 	wfs_obj_unref(&a->obj);
 	wfs_obj_unref(&b->obj);
+	wfs_obj_unref(&ca->obj);
+	wfs_obj_unref(&cb->obj);
+	wfs_obj_unref(&sa->obj);
+	wfs_obj_unref(&sb->obj);
 	fixture_free(&r);
 }
 
