@@ -453,16 +453,18 @@ static int run_list_cb(void *ud, struct wb_run *r)
 	struct wfs_run_rec *rec = NULL;
 	char key[KEY_MAX];
 
-	if (r->name && wfs_name_usable(r->name)) {
-		snprintf(key, sizeof(key), "r/%s/%s/%s", ctx->ent, ctx->proj,
-			 r->name);
-		if (wfs_fetch_run_store(ctx->f, key, ctx->ent, ctx->proj, r,
-					&rec) ||
-		    wfs_names_add(ctx->names, r->name))
-			ctx->rc = -ENOMEM;
-		wfs_obj_unref(rec ? &rec->obj : NULL);
+	if (!r->name || !wfs_name_usable(r->name)) {
+		wb_run_free(r);
+		return 0;
 	}
-	wb_run_free(r);
+	snprintf(key, sizeof(key), "r/%s/%s/%s", ctx->ent, ctx->proj, r->name);
+	if (wfs_names_add(ctx->names, r->name)) {
+		wb_run_free(r);
+		ctx->rc = -ENOMEM;
+	} else if (wfs_fetch_run_store(ctx->f, key, r, &rec)) {
+		ctx->rc = -ENOMEM;
+	}
+	wfs_obj_unref(rec ? &rec->obj : NULL);
 	return ctx->rc;
 }
 

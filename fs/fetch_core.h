@@ -50,12 +50,11 @@ struct wfs_obj *wfs_fetch_stale(struct wfs_fetch *f, const char *key);
 int wfs_fetch_listing_lacks(struct wfs_fetch *f, const char *listing_key,
 			    const char *name);
 
-/* Render r's light record, lending it the unchanged bytes of the record it
- * replaces, and store it under key: 0 with *out (a new reference), or
- * -ENOMEM. */
+/* Make r (taken over) the light record stored under key, keeping the
+ * record it replaces when the light fields are the same: 0 with *out (a
+ * new reference), or -ENOMEM. */
 int wfs_fetch_run_store(struct wfs_fetch *f, const char *key,
-			const char *ent, const char *proj,
-			const struct wb_run *r, struct wfs_run_rec **out);
+			struct wb_run *r, struct wfs_run_rec **out);
 
 /* Milliseconds on the fetcher's clock, and one debug line per backend
  * call: what, how many items, how long. */

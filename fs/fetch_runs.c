@@ -60,12 +60,11 @@ static void part_key(char *key, const char *ent, const char *proj,
 }
 
 int wfs_fetch_run_store(struct wfs_fetch *f, const char *key,
-			const char *ent, const char *proj,
-			const struct wb_run *r, struct wfs_run_rec **out)
+			struct wb_run *r, struct wfs_run_rec **out)
 {
 	struct wfs_run_rec *prev = (struct wfs_run_rec *)wfs_fetch_stale(f,
 									 key);
-	int rc = wfs_render_run(r, ent, proj, prev, out);
+	int rc = wfs_render_run(r, prev, out);
 
 	wfs_obj_unref(prev ? &prev->obj : NULL);
 	if (!rc)
@@ -201,31 +200,30 @@ static int group_add(struct group *g, const char *name, unsigned lead)
 	return 0;
 }
 
-/* Render and store what the group fetched of one run, then finish the
- * flights it leads for it. No lock held. */
-static int member_deliver(struct group *g, struct member *m,
-			  const struct wb_run *r)
+/* Render and store what the group fetched of one run, r (taken over),
+ * then finish the flights it leads for it. No lock held. */
+static int member_deliver(struct group *g, struct member *m, struct wb_run *r)
 {
 	struct wfs_fetch *f = g->f;
 	char key[KEY_MAX];
 	int rc = 0;
 
-	for (int p = 0; p < WFS_PARTS; p++) {
+	/* The light record, last, takes r; it comes with every request, so
+	 * it is kept even when no flight waits for it. */
+	for (int p = WFS_PARTS - 1; p >= 0; p--) {
 		struct wfs_obj *val = NULL;
 
-		/* The light record comes with every request: keep it. */
 		if (p != WFS_PART_LIGHT && !m->fl[p])
 			continue;
 		part_key(key, g->ent, g->proj, m->name, p);
-		if (rc) {
-			/* An earlier part ran out of memory. */
-		} else if (p == WFS_PART_LIGHT) {
+		if (p == WFS_PART_LIGHT) {
 			struct wfs_run_rec *rec;
 
-			rc = wfs_fetch_run_store(f, key, g->ent, g->proj, r,
-						 &rec);
-			val = rc ? NULL : &rec->obj;
-		} else {
+			if (rc)
+				wb_run_free(r);
+			else if (!(rc = wfs_fetch_run_store(f, key, r, &rec)))
+				val = &rec->obj;
+		} else if (!rc) {
 			struct wfs_run_file *prev, *file;
 
 			prev = (struct wfs_run_file *)wfs_fetch_stale(f, key);
@@ -260,7 +258,8 @@ static int deliver(void *ud, struct wb_run *r)
 	/* The index is not written during the request: reads need no lock. */
 	if (pos && !atomic_exchange(&g->m[pos - 1].delivered, true))
 		rc = member_deliver(g, &g->m[pos - 1], r);
-	wb_run_free(r);
+	else
+		wb_run_free(r);
 	if (rc)
 		atomic_compare_exchange_strong(&g->rc, &zero, rc);
 	return rc;
@@ -628,8 +627,10 @@ int wfs_fetch_runs_init(struct wfs_fetch *f, const struct wfs_fetch_config *c)
 		f->group_light = runs;
 	f->ahead_max = runs > f->group_heavy ? runs : 0;
 	memcpy(f->part_bytes, part_guess, sizeof(f->part_bytes));
+	/* All but one of the requests the backend sends at once: that one
+	 * is for a reader's own group when it fetches without read-ahead. */
 	if (!workers)
-		workers = f->be.max_inflight > 2 ? f->be.max_inflight - 2 : 1;
+		workers = f->be.max_inflight > 1 ? f->be.max_inflight - 1 : 1;
 	f->ra = wfs_ra_new(RA_BOOST_GROUPS);
 	f->pool = wfs_pool_new(workers);
 	return f->ra && f->pool ? 0 : -ENOMEM;

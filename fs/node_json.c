@@ -1,7 +1,7 @@
 /* node_json.c — the rendered JSON files: project.json (from the project
  * record) and a run's config.json, summary.json (heavy files, each fetched
  * for a group of runs at once) and metadata.json (light record, free with
- * the listing). Bytes come finished from the cache (wfs_render.h). */
+ * the listing, rendered when first read). Bytes come finished from the cache (wfs_render.h). */
 #include <errno.h>
 
 #include "wfs_fetch.h"
@@ -65,9 +65,10 @@ static int metadata_json(struct wfs *fs, struct wfs_node *file,
 			   wfs_node_up(run, 2)->name, run->name, &rec, ttl);
 	if (rc)
 		return rc;
-	*blob = wfs_obj_ref(&rec->metadata->obj);
+	*blob = wfs_run_metadata(rec, wfs_node_up(run, 3)->name,
+				 wfs_node_up(run, 2)->name);
 	wfs_obj_unref(&rec->obj);
-	return 0;
+	return *blob ? 0 : -ENOMEM;
 }
 
 const struct wfs_node_type wfs_type_project_json = {

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -273,9 +274,70 @@ struct wfs_project_rec *wfs_render_project(const struct wb_project *p,
 static void run_free(struct wfs_obj *o)
 {
 	struct wfs_run_rec *r = (struct wfs_run_rec *)o;
+	struct wfs_blob *meta = atomic_load(&r->metadata);
 
-	wfs_obj_unref(r->metadata ? &r->metadata->obj : NULL);
+	wfs_obj_unref(meta ? &meta->obj : NULL);
+	wfs_obj_unref(r->prev ? &r->prev->obj : NULL);
+	wb_run_free(r->run);
 	free(r);
+}
+
+/* The light fields metadata.json shows that are strings. */
+static const size_t light_strs[] = {
+	offsetof(struct wb_run, id), offsetof(struct wb_run, name),
+	offsetof(struct wb_run, display_name), offsetof(struct wb_run, state),
+	offsetof(struct wb_run, group), offsetof(struct wb_run, job_type),
+	offsetof(struct wb_run, notes), offsetof(struct wb_run, description),
+	offsetof(struct wb_run, commit), offsetof(struct wb_run, host),
+	offsetof(struct wb_run, sweep_name),
+	offsetof(struct wb_run, created_at),
+	offsetof(struct wb_run, heartbeat_at),
+	offsetof(struct wb_run, updated_at),
+	offsetof(struct wb_run, user_name),
+	offsetof(struct wb_run, user_username),
+	offsetof(struct wb_run, web_url),
+};
+
+static const char *light_str(const struct wb_run *r, size_t i)
+{
+	return *(char *const *)((const char *)r + light_strs[i]);
+}
+
+static int same_str(const char *a, const char *b)
+{
+	return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+/* Whether metadata.json of a and b would be the same bytes. */
+static int same_light(const struct wb_run *a, const struct wb_run *b)
+{
+	size_t n = sizeof(light_strs) / sizeof(light_strs[0]);
+
+	if (a->n_tags != b->n_tags ||
+	    a->history_line_count != b->history_line_count ||
+	    a->project_id != b->project_id)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (!same_str(light_str(a, i), light_str(b, i)))
+			return 0;
+	for (size_t i = 0; i < a->n_tags; i++)
+		if (!same_str(a->tags[i], b->tags[i]))
+			return 0;
+	return 1;
+}
+
+/* Memory a record is charged: its fields, and up front the metadata.json
+ * it may render (the values again with their keys and indentation), so
+ * the cache's bound holds whether or not it is rendered. */
+static size_t light_bytes(const struct wb_run *r)
+{
+	size_t n = sizeof(light_strs) / sizeof(light_strs[0]), text = 0;
+
+	for (size_t i = 0; i < n; i++)
+		text += light_str(r, i) ? strlen(light_str(r, i)) + 1 : 0;
+	for (size_t i = 0; i < r->n_tags; i++)
+		text += strlen(r->tags[i]) + 1 + sizeof(char *);
+	return sizeof(struct wfs_run_rec) + sizeof(*r) + 2 * text + 512;
 }
 
 /* metadata.json: the run's light fields in a fixed order, named as the
@@ -323,32 +385,57 @@ static cJSON *metadata_tree(const struct wb_run *r, const char *entity,
 	return o;
 }
 
-int wfs_render_run(const struct wb_run *r, const char *entity,
-		   const char *project, const struct wfs_run_rec *prev,
+int wfs_render_run(struct wb_run *r, const struct wfs_run_rec *prev,
 		   struct wfs_run_rec **out)
 {
-	struct wfs_run_rec *rec = calloc(1, sizeof(*rec));
-	cJSON *meta;
+	struct wfs_run_rec *rec;
 
 	*out = NULL;
-	if (!rec)
+	if (prev && same_light(prev->run, r)) {
+		wb_run_free(r);
+		*out = wfs_obj_ref((struct wfs_obj *)&prev->obj);
+		return 0;
+	}
+	rec = calloc(1, sizeof(*rec));
+	if (!rec) {
+		wb_run_free(r);
 		return -ENOMEM;
+	}
 	rec->cls = wfs_class_for_run_state(r->state);
 	rec->ctime = wfs_time_parse(r->created_at, 0);
 	rec->mtime = wfs_time_parse(r->heartbeat_at, rec->ctime);
-	meta = metadata_tree(r, entity, project);
-	rec->metadata = meta ? wfs_blob_json(meta, rec->mtime,
-					     prev ? prev->metadata : NULL)
-			     : NULL;
-	cJSON_Delete(meta);
-	if (!rec->metadata) {
-		free(rec);
-		return -ENOMEM;
+	rec->run = r;
+	atomic_init(&rec->metadata, NULL);
+	if (prev) {
+		struct wfs_blob *pm = atomic_load(
+			&((struct wfs_run_rec *)prev)->metadata);
+
+		rec->prev = pm ? wfs_obj_ref(&pm->obj) : NULL;
 	}
-	wfs_obj_init(&rec->obj, sizeof(*rec) + rec->metadata->obj.bytes,
-		     run_free);
+	wfs_obj_init(&rec->obj, light_bytes(r), run_free);
 	*out = rec;
 	return 0;
+}
+
+struct wfs_blob *wfs_run_metadata(struct wfs_run_rec *rec, const char *entity,
+				  const char *project)
+{
+	struct wfs_blob *b = atomic_load(&rec->metadata), *none = NULL;
+	cJSON *meta;
+
+	if (b)
+		return wfs_obj_ref(&b->obj);
+	meta = metadata_tree(rec->run, entity, project);
+	b = meta ? wfs_blob_json(meta, rec->mtime, rec->prev) : NULL;
+	cJSON_Delete(meta);
+	if (!b)
+		return NULL;
+	/* Two threads may render at once: the first to publish wins. */
+	if (!atomic_compare_exchange_strong(&rec->metadata, &none, b)) {
+		wfs_obj_unref(&b->obj);
+		b = none;
+	}
+	return wfs_obj_ref(&b->obj);
 }
 
 static void run_file_free(struct wfs_obj *o)

@@ -50,7 +50,7 @@ struct wfs_fetch_config {
 	 * request, no read-ahead). 0 = WFS_PREFETCH_RUNS_DEFAULT. */
 	size_t prefetch_runs;
 	/* Read-ahead requests in flight at once; 0 = the backend's
-	 * max_inflight less two, left for the reader's own requests. */
+	 * max_inflight less one, left for a reader's own request. */
 	unsigned workers;
 };
 

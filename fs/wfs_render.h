@@ -81,20 +81,30 @@ struct wfs_project_rec *wfs_render_project(const struct wb_project *p,
 
 /* ---- runs ------------------------------------------------------------- */
 
-/* A run's light record: what a listing brings (metadata.json, the run
- * directory's times and lifetime). */
+/* A run's light record: what a listing brings (the run directory's times
+ * and lifetime, and metadata.json). metadata.json is rendered the first
+ * time it is asked for, not for every run a listing brings. */
 struct wfs_run_rec {
 	struct wfs_obj obj;
 	enum wfs_class cls;         /* from the run's state */
 	time_t ctime, mtime;        /* createdAt, heartbeatAt */
-	struct wfs_blob *metadata;  /* metadata.json */
+	struct wb_run *run;         /* the light fields (owned) */
+	_Atomic(struct wfs_blob *) metadata; /* NULL until rendered */
+	struct wfs_blob *prev;      /* metadata.json of the record this one
+				       replaced, lent to the rendering */
 };
 
-/* Render a run's light record; prev (may be NULL) lends unchanged blobs.
- * Returns 0 or -ENOMEM. */
-int wfs_render_run(const struct wb_run *r, const char *entity,
-		   const char *project, const struct wfs_run_rec *prev,
+/* A light record from r, which it takes over (freed here or with the
+ * record). When prev (may be NULL) has the same light fields, *out is prev
+ * itself (a new reference), so its bytes keep their version. Returns 0 or
+ * -ENOMEM. */
+int wfs_render_run(struct wb_run *r, const struct wfs_run_rec *prev,
 		   struct wfs_run_rec **out);
+
+/* metadata.json of rec (a new reference), rendered once; NULL on OOM.
+ * entity and project are the run's, as the path names them. */
+struct wfs_blob *wfs_run_metadata(struct wfs_run_rec *rec, const char *entity,
+				  const char *project);
 
 /* One heavy file of a run (config.json, summary.json), cached apart from
  * the light record so each is fetched only when read. */
