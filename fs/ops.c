@@ -18,7 +18,6 @@
 #include <string.h>
 #include <sys/statvfs.h>
 
-#include "wb_log.h"
 #include "wfs_node.h"
 #include "wfs_ops.h"
 
