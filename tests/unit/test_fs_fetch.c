@@ -2,8 +2,8 @@
  * through wfs_fetch.h with a fake backend and a fake clock, no HTTP:
  * single-flight under concurrency, confirmed absence and the negative
  * cache, TTL expiry per class, how runs are grouped into requests, the
- * read-ahead window over a listing, and read-ahead under the cache's
- * memory bound.
+ * read-ahead window over a listing, read-ahead under the cache's memory
+ * bound, and read-ahead still queued at unmount.
  *
  * The fake serves one project "e/p" of N runs named r0000, r0001, ...
  * (listed in reverse order, as a server's creation order would differ from
@@ -735,6 +735,21 @@ static void test_readahead_within_memory_bound(void **state)
 	teardown(state);
 }
 
+/* ---- shutdown -------------------------------------------------------------------- */
+
+static void test_free_cancels_queued_readahead(void **state)
+{
+	(void)state;
+	/* Slow requests, few threads: at unmount most read-ahead is still
+	 * queued. It is dropped unsent, and nothing waits or leaks. */
+	setup_with(2000, 10, 1000, 0);
+	list_runs();
+	fake.delay_ms = 40;
+	assert_int_equal(read_file(0, WFS_PART_CONFIG), 0);
+	teardown(state);
+	assert_true(ncalls('F') < 1 + 8);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -747,6 +762,7 @@ int main(void)
 		cmocka_unit_test(test_readahead_random),
 		cmocka_unit_test(test_readahead_two_files),
 		cmocka_unit_test(test_readahead_within_memory_bound),
+		cmocka_unit_test(test_free_cancels_queued_readahead),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
