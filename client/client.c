@@ -92,6 +92,11 @@ struct wb_http *wb_client_http(struct wb_client *c)
 {
 	return c->http;
 }
+int wb_client_max_inflight(const struct wb_client *c)
+{
+	return c->max_inflight;
+}
+
 
 char *wb_client_web_url(const struct wb_client *c, ...)
 {

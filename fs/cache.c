@@ -1,5 +1,5 @@
 /* cache.c — the cache-policy module (wfs_cache.h): TTL classes, negative
- * entries, memory bound with LRU eviction, kernel timeouts and keep_cache.
+ * entries, memory bound with LRU eviction, kernel timeouts.
  *
  * One hash map from key to entry plus one LRU list (most recent at head).
  * Each entry is charged its value's bytes plus its own overhead; when the
@@ -72,8 +72,8 @@ void wfs_cache_policy_defaults(struct wfs_cache_policy *p)
 
 enum wfs_class wfs_class_for_run_state(const char *state)
 {
-	/* States from which a run still changes (wandb-api.md §4); anything
-	 * else (finished, crashed, failed, killed, preempted) is final. */
+	/* States from which a run still changes; anything else (finished,
+	 * crashed, failed, killed, preempted) is final. */
 	static const char *const live[] = { "running", "pending",
 					    "preempting" };
 
@@ -97,14 +97,6 @@ double wfs_cache_ttl(const struct wfs_cache *c, enum wfs_class cls)
 	default:
 		return c->pol.ttl;
 	}
-}
-
-int wfs_cache_keep_cache(enum wfs_class cls)
-{
-	/* A running run's files change under the reader: drop pages on open.
-	 * Other content changes only with a new version, which the open path
-	 * detects (and then does not keep the cache either). */
-	return cls != WFS_CLASS_RUNNING;
 }
 
 const struct wfs_cache_policy *wfs_cache_policy(const struct wfs_cache *c)
@@ -225,17 +217,21 @@ static void enforce_bounds(struct wfs_cache *c, struct entry *keep,
 	}
 }
 
-enum wfs_hit wfs_cache_get(struct wfs_cache *c, const char *key,
-			   unsigned flags, struct wfs_obj **out)
+enum wfs_hit wfs_cache_lookup(struct wfs_cache *c, const char *key,
+			      unsigned flags, struct wfs_obj **out,
+			      double *left)
 {
 	enum wfs_hit hit = WFS_MISS;
 	struct entry *e;
+	double now;
 
 	*out = NULL;
+	if (left)
+		*left = 0;
 	pthread_mutex_lock(&c->mu);
 	e = wb_strmap_get(&c->map, key);
 	if (e) {
-		int fresh = c->clock() < e->expires;
+		int fresh = (now = c->clock()) < e->expires;
 
 		if (!e->val) {
 			hit = fresh ? WFS_ABSENT : WFS_MISS;
@@ -247,6 +243,8 @@ enum wfs_hit wfs_cache_get(struct wfs_cache *c, const char *key,
 			lru_unlink(c, e);
 			lru_push_head(c, e);
 		}
+		if (hit == WFS_FRESH && left)
+			*left = e->expires - now;
 	}
 	if (hit == WFS_FRESH || hit == WFS_ABSENT)
 		c->hits++;
@@ -254,6 +252,12 @@ enum wfs_hit wfs_cache_get(struct wfs_cache *c, const char *key,
 		c->misses++;
 	pthread_mutex_unlock(&c->mu);
 	return hit;
+}
+
+enum wfs_hit wfs_cache_get(struct wfs_cache *c, const char *key,
+			   unsigned flags, struct wfs_obj **out)
+{
+	return wfs_cache_lookup(c, key, flags, out, NULL);
 }
 
 static int store(struct wfs_cache *c, const char *key, struct wfs_obj *val,

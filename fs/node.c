@@ -1,7 +1,7 @@
 /* node.c — the node table and what is generic to every node (wfs_node.h):
- * creation and lifetime (kernel lookups + driver references), stable inode
- * numbers, attributes, the open-time page cache decision, directory entry
- * lists and fixed-children directory types. */
+ * creation and lifetime (kernel lookups, live children), stable inode
+ * numbers, attributes, directory entry lists and fixed-children directory
+ * types. */
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -190,21 +190,6 @@ void wfs_node_forget(struct wfs_nodes *t, struct wfs_node *node, uint64_t n)
 	pthread_mutex_unlock(&t->mu);
 }
 
-void wfs_node_hold(struct wfs_nodes *t, struct wfs_node *node)
-{
-	pthread_mutex_lock(&t->mu);
-	node->refs++;
-	pthread_mutex_unlock(&t->mu);
-}
-
-void wfs_node_release(struct wfs_nodes *t, struct wfs_node *node)
-{
-	pthread_mutex_lock(&t->mu);
-	node->refs--;
-	maybe_free(t, node);
-	pthread_mutex_unlock(&t->mu);
-}
-
 /* Free every node below dir (unmount: the kernel sends no more forgets). */
 static void free_subtree(struct wfs_node *dir)
 {
@@ -236,12 +221,11 @@ const struct wfs_node *wfs_node_up(const struct wfs_node *node, int up)
 	return node;
 }
 
-/* ---- attributes and open ------------------------------------------------- */
+/* ---- attributes ------------------------------------------------------------ */
 
-int wfs_node_attr(struct wfs *fs, struct wfs_nodes *t, struct wfs_node *node,
-		  struct stat *st, double *timeout)
+int wfs_node_attr(struct wfs *fs, struct wfs_node *node, struct stat *st,
+		  double *timeout)
 {
-	enum wfs_class cls;
 	int rc;
 
 	memset(st, 0, sizeof(*st));
@@ -259,50 +243,25 @@ int wfs_node_attr(struct wfs *fs, struct wfs_nodes *t, struct wfs_node *node,
 		st->st_nlink = 2;
 		st->st_mtime = ds.mtime;
 		st->st_ctime = ds.ctime ? ds.ctime : ds.mtime;
-		cls = ds.cls;
+		*timeout = ds.ttl;
 	} else {
 		struct wfs_blob *blob;
 
-		rc = node->type->content(fs, node, &blob, &cls);
+		rc = node->type->content(fs, node, &blob, timeout);
 		if (rc)
 			return rc;
 		st->st_mode = S_IFREG | 0444;
 		st->st_nlink = 1;
 		st->st_size = (off_t)blob->len;
 		st->st_blocks = (blkcnt_t)((blob->len + 511) / 512);
-		st->st_mtime = st->st_ctime = blob->mtime;
-		pthread_mutex_lock(&t->mu);
-		node->reported_size = blob->len;
-		node->reported_version = blob->version;
-		pthread_mutex_unlock(&t->mu);
+		st->st_mtim.tv_sec = blob->mtime;
+		/* Bytes that change while their server time does not (an edit
+		 * without a heartbeat) still change the mtime the kernel
+		 * compares, so it drops the old pages. */
+		st->st_mtim.tv_nsec = (long)(blob->version % 1000000000u);
+		st->st_ctime = blob->mtime;
 		wfs_obj_unref(&blob->obj);
 	}
-	st->st_atime = st->st_mtime;
-	*timeout = wfs_cache_ttl(fs->cache, cls);
-	return 0;
-}
-
-int wfs_node_open(struct wfs *fs, struct wfs_nodes *t, struct wfs_node *node,
-		  struct wfs_blob **blob, int *keep_cache, int *direct_io)
-{
-	enum wfs_class cls;
-	int rc;
-
-	rc = node->type->content(fs, node, blob, &cls);
-	if (rc)
-		return rc;
-	*keep_cache = 0;
-	*direct_io = 0;
-	pthread_mutex_lock(&t->mu);
-	if ((*blob)->len != node->reported_size) {
-		/* The kernel's i_size is not this content's size: reading
-		 * through the page cache would cut or pad it. */
-		*direct_io = 1;
-	} else {
-		*keep_cache = (*blob)->version == node->reported_version &&
-			      wfs_cache_keep_cache(cls);
-		node->reported_version = (*blob)->version;
-	}
-	pthread_mutex_unlock(&t->mu);
+	st->st_atim = st->st_mtim;
 	return 0;
 }

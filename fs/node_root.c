@@ -16,7 +16,7 @@ static int root_lookup(struct wfs *fs, struct wfs_node *dir, const char *name,
 	 * shells and desktops probe (.git, .Trash, .hidden): no request. */
 	if (name[0] == '.')
 		return -ENOENT;
-	rc = wfs_fetch_entity(fs, name);
+	rc = wfs_fetch_entity(fs->fetch, name);
 	if (rc)
 		return rc;
 	*type = &wfs_type_entity;
@@ -30,7 +30,7 @@ static int root_list(struct wfs *fs, struct wfs_node *dir,
 	int rc;
 
 	(void)dir;
-	rc = wfs_fetch_viewer(fs, &names);
+	rc = wfs_fetch_viewer(fs->fetch, &names);
 	for (size_t i = 0; !rc && i < names->n; i++)
 		rc = wfs_dirents_add(out, names->v[i], &wfs_type_entity);
 	if (names)
@@ -42,7 +42,7 @@ static int root_stat(struct wfs *fs, struct wfs_node *dir, struct wfs_stat *st)
 {
 	(void)dir;
 	st->mtime = fs->mount_time;
-	st->cls = WFS_CLASS_LISTING;
+	st->ttl = wfs_cache_ttl(fs->cache, WFS_CLASS_LISTING);
 	return 0;
 }
 

@@ -1,9 +1,10 @@
 /* render.c — client results to served bytes (wfs_render.h): blobs, name
- * listings, project records (project.json, wb_project_json) and run records
- * (config.json via wb_config_unwrap, summary.json as the server sent it,
- * metadata.json from the light fields, wb_run_json). */
+ * listings, project records (project.json), light run records (metadata.json
+ * from the light fields) and a run's heavy files (config.json via
+ * wb_config_unwrap, summary.json as the server sent it). */
 #include <errno.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -234,88 +235,184 @@ struct wfs_project_rec *wfs_render_project(const struct wb_project *p,
 static void run_free(struct wfs_obj *o)
 {
 	struct wfs_run_rec *r = (struct wfs_run_rec *)o;
+	struct wfs_blob *meta = atomic_load(&r->metadata);
 
-	wfs_obj_unref(r->metadata ? &r->metadata->obj : NULL);
-	wfs_obj_unref(r->config ? &r->config->obj : NULL);
-	wfs_obj_unref(r->summary ? &r->summary->obj : NULL);
+	wfs_obj_unref(meta ? &meta->obj : NULL);
+	wfs_obj_unref(r->prev ? &r->prev->obj : NULL);
+	wb_run_free(r->run);
 	free(r);
 }
 
-/* Render one heavy field into *blob, or leave it NULL with *err set. */
-static int render_heavy(const char *what, const struct wb_run *r,
-			const char *text, int unwrap, time_t mtime,
-			const struct wfs_blob *prev, struct wfs_blob **blob,
-			int *err)
-{
-	struct wb_error e = { 0 };
-	cJSON *tree = NULL;
+/* The light fields metadata.json shows that are strings. */
+static const size_t light_strs[] = {
+	offsetof(struct wb_run, id), offsetof(struct wb_run, name),
+	offsetof(struct wb_run, display_name), offsetof(struct wb_run, state),
+	offsetof(struct wb_run, group), offsetof(struct wb_run, job_type),
+	offsetof(struct wb_run, notes), offsetof(struct wb_run, description),
+	offsetof(struct wb_run, commit), offsetof(struct wb_run, host),
+	offsetof(struct wb_run, sweep_name),
+	offsetof(struct wb_run, created_at),
+	offsetof(struct wb_run, heartbeat_at),
+	offsetof(struct wb_run, updated_at),
+	offsetof(struct wb_run, user_name),
+	offsetof(struct wb_run, user_username),
+	offsetof(struct wb_run, web_url),
+};
 
-	*blob = NULL;
-	*err = 0;
-	if (unwrap) {
-		*err = wb_config_unwrap(text, text ? strlen(text) : 0, &tree,
-					&e);
-	} else {
-		tree = text && *text ? wb_json_parse(text, strlen(text), &e)
-				     : cJSON_CreateObject();
-		if (!tree)
-			*err = e.code ? e.code : -ENOMEM;
-	}
-	if (*err) {
-		if (*err == -ENOMEM)
-			return -ENOMEM;
-		wb_log(WB_LOG_WARN, "run %s: cannot read its %s: %s", r->name,
-		       what, e.msg);
-		return 0;
-	}
-	*blob = wfs_blob_json(tree, mtime, prev);
-	cJSON_Delete(tree);
-	return *blob ? 0 : -ENOMEM;
+static const char *light_str(const struct wb_run *r, size_t i)
+{
+	return *(char *const *)((const char *)r + light_strs[i]);
 }
 
-int wfs_render_run(const struct wb_run *r, const char *entity,
-		   const char *project, const struct wfs_run_rec *prev,
+static int same_str(const char *a, const char *b)
+{
+	return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+/* Whether metadata.json of a and b would be the same bytes. */
+static int same_light(const struct wb_run *a, const struct wb_run *b)
+{
+	size_t n = sizeof(light_strs) / sizeof(light_strs[0]);
+
+	if (a->n_tags != b->n_tags ||
+	    a->history_line_count != b->history_line_count ||
+	    a->project_id != b->project_id)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (!same_str(light_str(a, i), light_str(b, i)))
+			return 0;
+	for (size_t i = 0; i < a->n_tags; i++)
+		if (!same_str(a->tags[i], b->tags[i]))
+			return 0;
+	return 1;
+}
+
+/* Memory a record is charged: its fields, and up front the metadata.json
+ * it may render (the values again with their keys and indentation), so
+ * the cache's bound holds whether or not it is rendered. */
+static size_t light_bytes(const struct wb_run *r)
+{
+	size_t n = sizeof(light_strs) / sizeof(light_strs[0]), text = 0;
+
+	for (size_t i = 0; i < n; i++)
+		text += light_str(r, i) ? strlen(light_str(r, i)) + 1 : 0;
+	for (size_t i = 0; i < r->n_tags; i++)
+		text += strlen(r->tags[i]) + 1 + sizeof(char *);
+	return sizeof(struct wfs_run_rec) + sizeof(*r) + 2 * text + 512;
+}
+
+int wfs_render_run(struct wb_run *r, const struct wfs_run_rec *prev,
 		   struct wfs_run_rec **out)
 {
-	struct wfs_run_rec *rec = calloc(1, sizeof(*rec));
-	unsigned want = WB_RUN_CONFIG | WB_RUN_SUMMARY;
-	cJSON *meta;
-	int rc = 0;
+	struct wfs_run_rec *rec;
 
 	*out = NULL;
-	if (!rec)
+	if (prev && same_light(prev->run, r)) {
+		wb_run_free(r);
+		*out = wfs_obj_ref((struct wfs_obj *)&prev->obj);
+		return 0;
+	}
+	rec = calloc(1, sizeof(*rec));
+	if (!rec) {
+		wb_run_free(r);
 		return -ENOMEM;
-	wfs_obj_init(&rec->obj, sizeof(*rec), run_free);
+	}
 	rec->cls = wfs_class_for_run_state(r->state);
 	rec->ctime = wfs_time_parse(r->created_at, 0);
 	rec->mtime = wfs_time_parse(r->heartbeat_at, rec->ctime);
-	/* metadata.json: the light fields, named as the SDK names them. */
-	rc = wb_run_json(r, entity, project, 0, &meta);
-	if (!rc) {
-		rec->metadata = wfs_blob_json(meta, rec->mtime,
-					      prev ? prev->metadata : NULL);
-		cJSON_Delete(meta);
-		if (!rec->metadata)
-			rc = -ENOMEM;
+	rec->run = r;
+	atomic_init(&rec->metadata, NULL);
+	if (prev) {
+		struct wfs_blob *pm = atomic_load(
+			&((struct wfs_run_rec *)prev)->metadata);
+
+		rec->prev = pm ? wfs_obj_ref(&pm->obj) : NULL;
 	}
-	if (!rc && (r->heavy & want) == want) {
-		rec->heavy = 1;
-		rc = render_heavy("config", r, r->config, 1, rec->mtime,
-				  prev ? prev->config : NULL, &rec->config,
-				  &rec->config_err);
-		if (!rc)
-			rc = render_heavy("summary", r, r->summary, 0,
-					  rec->mtime,
-					  prev ? prev->summary : NULL,
-					  &rec->summary, &rec->summary_err);
-	}
-	if (rc) {
-		wfs_obj_unref(&rec->obj);
-		return rc;
-	}
-	rec->obj.bytes += rec->metadata->obj.bytes +
-			  (rec->config ? rec->config->obj.bytes : 0) +
-			  (rec->summary ? rec->summary->obj.bytes : 0);
+	wfs_obj_init(&rec->obj, light_bytes(r), run_free);
 	*out = rec;
+	return 0;
+}
+
+struct wfs_blob *wfs_run_metadata(struct wfs_run_rec *rec, const char *entity,
+				  const char *project)
+{
+	struct wfs_blob *b = atomic_load(&rec->metadata), *none = NULL;
+	cJSON *meta;
+
+	if (b)
+		return wfs_obj_ref(&b->obj);
+	/* The light fields, named as the SDK names them. */
+	if (wb_run_json(rec->run, entity, project, 0, &meta))
+		return NULL;
+	b = wfs_blob_json(meta, rec->mtime, rec->prev);
+	cJSON_Delete(meta);
+	if (!b)
+		return NULL;
+	/* Two threads may render at once: the first to publish wins. */
+	if (!atomic_compare_exchange_strong(&rec->metadata, &none, b)) {
+		wfs_obj_unref(&b->obj);
+		b = none;
+	}
+	return wfs_obj_ref(&b->obj);
+}
+
+static void run_file_free(struct wfs_obj *o)
+{
+	struct wfs_run_file *f = (struct wfs_run_file *)o;
+
+	wfs_obj_unref(f->blob ? &f->blob->obj : NULL);
+	free(f);
+}
+
+/* The JSON tree of a heavy field, or NULL with *err set (and the reason in
+ * e). */
+static cJSON *heavy_tree(const struct wb_run *r, unsigned field, int *err,
+			 struct wb_error *e)
+{
+	const char *text = field == WB_RUN_CONFIG ? r->config : r->summary;
+	cJSON *tree = NULL;
+
+	if (field == WB_RUN_CONFIG) {
+		*err = wb_config_unwrap(text, text ? strlen(text) : 0, &tree,
+					e);
+	} else {
+		tree = text && *text ? wb_json_parse(text, strlen(text), e)
+				     : cJSON_CreateObject();
+		*err = tree ? 0 : e->code ? e->code : -ENOMEM;
+	}
+	return *err ? NULL : tree;
+}
+
+int wfs_render_run_file(const struct wb_run *r, unsigned field,
+			const struct wfs_run_file *prev,
+			struct wfs_run_file **out)
+{
+	struct wfs_run_file *f = calloc(1, sizeof(*f));
+	struct wb_error e = { 0 };
+	time_t mtime = wfs_time_parse(r->heartbeat_at,
+				      wfs_time_parse(r->created_at, 0));
+	cJSON *tree;
+
+	*out = NULL;
+	if (!f)
+		return -ENOMEM;
+	f->cls = wfs_class_for_run_state(r->state);
+	tree = heavy_tree(r, field, &f->err, &e);
+	if (tree) {
+		f->blob = wfs_blob_json(tree, mtime, prev ? prev->blob : NULL);
+		cJSON_Delete(tree);
+		if (!f->blob)
+			f->err = -ENOMEM;
+	}
+	if (f->err == -ENOMEM) {
+		free(f);
+		return -ENOMEM;
+	}
+	if (f->err)
+		wb_log(WB_LOG_WARN, "run %s: cannot read its %s: %s", r->name,
+		       field == WB_RUN_CONFIG ? "config" : "summary", e.msg);
+	wfs_obj_init(&f->obj, sizeof(*f) + (f->blob ? f->blob->obj.bytes : 0),
+		     run_file_free);
+	*out = f;
 	return 0;
 }

@@ -8,11 +8,18 @@
  *
  * Nodes are the kernel's inodes: the FUSE node id is the node's address
  * (the root is FUSE_ROOT_ID). A node lives while the kernel holds lookups on
- * it (balanced by forget) or the driver holds references (open handles,
- * children keep their parent). The same path maps to the same node while it
- * lives; st_ino is a hash of the path, so it is stable for the whole mount
- * even across forget and re-lookup. Nodes carry identity only: all data
- * lives in the cache (wfs_cache.h) and is reached through wfs_fetch.h.
+ * it (balanced by forget) or has children that live. The same path maps to
+ * the same node while it lives; st_ino is a hash of the path, so it is
+ * stable for the whole mount even across forget and re-lookup. Nodes carry
+ * identity only: all data lives in the cache (wfs_cache.h) and is reached
+ * through wfs_fetch.h.
+ *
+ * Files are read without open handles (the kernel skips open and release):
+ * read asks the file's type for its current content. The kernel keeps a
+ * file's pages until its attributes expire, which is never later than the
+ * cache's freshness of the bytes; it then asks again, and a changed
+ * content shows as a changed size or mtime, which makes the kernel drop
+ * the old pages.
  */
 #ifndef WFS_NODE_H
 #define WFS_NODE_H
@@ -31,7 +38,8 @@ struct wfs_node_type;
  * are filled in generically). */
 struct wfs_stat {
 	time_t mtime, ctime;
-	enum wfs_class cls;  /* kernel entry/attr timeouts follow this */
+	double ttl;  /* seconds the kernel may keep it: what is left of the
+			data's freshness in the cache */
 };
 
 struct wfs_dirent {
@@ -58,9 +66,10 @@ struct wfs_node_type {
 	int (*list)(struct wfs *fs, struct wfs_node *dir,
 		    struct wfs_dirents *out);
 	int (*stat)(struct wfs *fs, struct wfs_node *dir, struct wfs_stat *out);
-	/* Files: the current content (new reference) and its class. */
+	/* Files: the current content (new reference) and how many seconds
+	 * it stays fresh (as wfs_stat.ttl). */
 	int (*content)(struct wfs *fs, struct wfs_node *file,
-		       struct wfs_blob **blob, enum wfs_class *cls);
+		       struct wfs_blob **blob, double *ttl);
 };
 
 /* A directory type with a fixed set of children (a run has config.json,
@@ -81,10 +90,8 @@ struct wfs_node {
 	uint64_t generation;
 	/* Under the node table lock: */
 	uint64_t nlookup;         /* the kernel's lookups */
-	uint64_t refs;            /* children, open handles */
+	uint64_t refs;            /* live children */
 	struct wb_strmap children;
-	size_t reported_size;     /* files: what the kernel was last told */
-	uint64_t reported_version;
 };
 
 /* Most nodes a mount keeps at once; lookups beyond fail with ENFILE. */
@@ -107,25 +114,16 @@ uint64_t wfs_node_child_ino(const struct wfs_node *dir, const char *name);
 
 /* Drop n kernel lookups (forget). */
 void wfs_node_forget(struct wfs_nodes *t, struct wfs_node *node, uint64_t n);
-/* Driver references (open handles). */
-void wfs_node_hold(struct wfs_nodes *t, struct wfs_node *node);
-void wfs_node_release(struct wfs_nodes *t, struct wfs_node *node);
 
 /* The ancestor `up` levels above node (0 = node itself). */
 const struct wfs_node *wfs_node_up(const struct wfs_node *node, int up);
 
 /* Full attributes of a node and the kernel timeout for them. For files
- * this renders/fetches the content to report its exact size, and records
- * what the kernel was told. */
-int wfs_node_attr(struct wfs *fs, struct wfs_nodes *t, struct wfs_node *node,
-		  struct stat *st, double *timeout);
-
-/* Open a file: its content (new reference) and how the kernel should
- * treat its page cache: keep it only when the bytes are what the kernel
- * last saw and the class allows; serve this handle with direct I/O when the
- * size changed since the kernel's last getattr (so nothing reads short). */
-int wfs_node_open(struct wfs *fs, struct wfs_nodes *t, struct wfs_node *node,
-		  struct wfs_blob **blob, int *keep_cache, int *direct_io);
+ * this renders/fetches the content to report its exact size; the mtime's
+ * nanoseconds carry the content's version, so new bytes always change the
+ * mtime the kernel compares. */
+int wfs_node_attr(struct wfs *fs, struct wfs_node *node, struct stat *st,
+		  double *timeout);
 
 /* ---- the tree (one node_*.c file per type) ------------------------------ */
 

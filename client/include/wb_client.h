@@ -33,6 +33,9 @@ struct wb_http *wb_client_http(struct wb_client *c);
 char *wb_client_web_url(const struct wb_client *c, ...)
 	__attribute__((sentinel));
 
+/* How many requests the client sends at once (--max-requests). */
+int wb_client_max_inflight(const struct wb_client *c);
+
 /* Run job(ud, i) for i in [0, n) on up to max_inflight threads (the caller's
  * among them); returns the first non-zero job result (all jobs still run) or
  * 0. Jobs run at the same time, with no client lock held. Used for batched
