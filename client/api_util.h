@@ -1,293 +1,118 @@
-/* api_util.h — helpers shared by the typed-API sources (viewer.c,
- * projects.c, runs.c, runfiles.c, history.c, manifest.c, artifacts.c,
- * registry.c, sweeps.c, reports.c): copying fields out of GraphQL `data`,
- * building variables, walking `data` down to a connection and paging a
- * connection to its end; plus the run field tables that runs.c parses with
- * and wandbfs-query prints with. Internal to the client library and its
- * CLI; not part of the public headers. */
+/* api_util.h — what the typed-API sources (viewer.c, projects.c, runs.c,
+ * runfiles.c, history.c, manifest.c, artifacts.c, registry.c, sweeps.c,
+ * reports.c) share, implemented in api_util.c: copying fields out of GraphQL
+ * `data`, the one way to build variables and send a document, walking `data`
+ * down to a connection, and the one pager every listing uses. Internal to
+ * the client library: not part of the public headers, and not on the
+ * include path of fs/ or the CLI. */
 #ifndef WB_API_UTIL_H
 #define WB_API_UTIL_H
 
-#include <errno.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdlib.h>
-#include <string.h>
+#include <stdatomic.h>
+#include <stdint.h>
 #include <cjson/cJSON.h>
 #include "wb_client.h"
 #include "wb_json.h"
 
-/* *out = a copy of the string member `key` of obj, or NULL when it is
- * absent, null or not a string. Returns 0, or -ENOMEM. */
-static inline int api_dup_str(const cJSON *obj, const char *key, char **out)
-{
-	const char *s = wb_json_get_str(obj, key);
+/* ---- fields of a node ---------------------------------------------------- */
 
-	*out = NULL;
-	if (!s)
-		return 0;
-	*out = strdup(s);
-	return *out ? 0 : -ENOMEM;
-}
+/* *out = a copy of the string member `key` of obj, or NULL when it is
+ * absent, null or not a string. 0 or -ENOMEM. */
+int api_dup_str(const cJSON *obj, const char *key, char **out);
+
+/* The same for a member that must be present: -EBADMSG when it is not. */
+int api_need_str(const cJSON *obj, const char *key, char **out);
+
+/* A JSON-string member (config, metadata) as its text; "{}" when null.
+ * 0 or -ENOMEM. */
+int api_json_text(const cJSON *obj, const char *key, char **out);
 
 /* Boolean member: 1, 0, or -1 when absent/null. */
-static inline int api_bool(const cJSON *obj, const char *key)
-{
-	const cJSON *v = wb_json_get(obj, key);
-
-	return cJSON_IsBool(v) ? cJSON_IsTrue(v) : -1;
-}
+int api_bool(const cJSON *obj, const char *key);
 
 /* Integer member (a JSON number, or a string of digits as ID fields are
  * sent), or -1 when absent or not an integer. */
-static inline int64_t api_int64(const cJSON *obj, const char *key)
-{
-	const cJSON *v = wb_json_get(obj, key);
-	int64_t n;
-
-	if (cJSON_IsString(v)) {
-		char *end;
-
-		errno = 0;
-		n = strtoll(v->valuestring, &end, 10);
-		return *v->valuestring && !*end && !errno ? n : -1;
-	}
-	return wb_json_get_int64(v, &n) == 0 ? n : -1;
-}
+int64_t api_int64(const cJSON *obj, const char *key);
 
 /* The `edges` array of a connection, or NULL (iterates as empty). */
-static inline const cJSON *api_edges(const cJSON *connection)
-{
-	const cJSON *e = wb_json_get(connection, "edges");
+const cJSON *api_edges(const cJSON *connection);
 
-	return cJSON_IsArray(e) ? e : NULL;
-}
+/* Message for a failed item conversion (-ENOMEM or a malformed node). */
+int api_item_error(struct wb_error *err, int rc, const char *what);
 
-/* Advance a cursor from a connection's pageInfo: *cursor becomes the next
- * page's cursor, or is freed to NULL after the last page. A server that
- * says "more" without a new cursor would make us loop forever, so that is
- * -EBADMSG; OOM is -ENOMEM. */
-static inline int api_next_cursor(const cJSON *page_info, char **cursor)
-{
-	const char *next = wb_json_get_str(page_info, "endCursor");
-
-	if (!cJSON_IsTrue(wb_json_get(page_info, "hasNextPage"))) {
-		free(*cursor);
-		*cursor = NULL;
-		return 0;
-	}
-	if (!next || (*cursor && strcmp(next, *cursor) == 0))
-		return -EBADMSG;
-	free(*cursor);
-	*cursor = strdup(next);
-	return *cursor ? 0 : -ENOMEM;
-}
-
-/* ---- variables, paths into `data`, paging --------------------------- */
+/* ---- variables and documents ------------------------------------------- */
 
 /* A variables object from NULL-terminated (name, string value) pairs; a
  * NULL value leaves the variable out. NULL on OOM. */
-static inline cJSON *dvars(const char *name, ...) __attribute__((sentinel));
-static inline cJSON *dvars(const char *name, ...)
-{
-	cJSON *vars = cJSON_CreateObject();
-	va_list ap;
+cJSON *api_vars(const char *name, ...) __attribute__((sentinel));
 
-	va_start(ap, name);
-	for (; vars && name; name = va_arg(ap, const char *)) {
-		const char *value = va_arg(ap, const char *);
+/* Add an integer (exact up to 2^53, ample for steps and pages) or a boolean
+ * variable. Return vars, or NULL after freeing it on OOM; a NULL vars (an
+ * earlier OOM) stays NULL, so calls chain. */
+cJSON *api_vars_int(cJSON *vars, const char *name, int64_t v);
+cJSON *api_vars_bool(cJSON *vars, const char *name, int v);
 
-		if (value && !cJSON_AddStringToObject(vars, name, value)) {
-			cJSON_Delete(vars);
-			vars = NULL;
-		}
-	}
-	va_end(ap);
-	return vars;
-}
-
-/* Add an integer variable (exact up to 2^53, ample for steps and pages).
- * Returns vars, or NULL after freeing it on OOM. */
-static inline cJSON *dvars_int(cJSON *vars, const char *name, int64_t v)
-{
-	if (vars && !cJSON_AddNumberToObject(vars, name, (double)v)) {
-		cJSON_Delete(vars);
-		return NULL;
-	}
-	return vars;
-}
-
-/* wb_gql() with variables from dvars(): NULL vars (OOM) is -ENOMEM rather
- * than an empty variables object. */
-static inline int dgql(struct wb_client *c, const char *op, cJSON *vars,
-		       cJSON **data, struct wb_error *err)
-{
-	*data = NULL;
-	if (!vars)
-		return wb_error_set(err, -ENOMEM, 0, "out of memory");
-	return wb_gql(c, op, vars, data, err);
-}
+/* wb_gql() with variables from api_vars(), consumed; NULL vars (OOM) is
+ * -ENOMEM rather than an empty variables object. */
+int api_gql(struct wb_client *c, const char *op, cJSON *vars, cJSON **data,
+	    struct wb_error *err);
 
 /* Follow NULL-terminated object keys from `data`; NULL when a step is
- * absent or null (the W&B way of saying "not found"). *missing receives
- * the key that was null. */
-static inline const cJSON *dpath(const cJSON *data, const char **missing, ...)
+ * absent or null (how W&B says "not found"). *missing (may be NULL)
+ * receives the key that was null. */
+const cJSON *api_path(const cJSON *data, const char **missing, ...)
 	__attribute__((sentinel));
-static inline const cJSON *dpath(const cJSON *data, const char **missing, ...)
-{
-	const cJSON *node = data;
-	const char *key;
-	va_list ap;
 
-	va_start(ap, missing);
-	while (node && (key = va_arg(ap, const char *))) {
-		node = wb_json_get(node, key);
-		if (!cJSON_IsObject(node)) {
-			node = NULL;
-			if (missing)
-				*missing = key;
-		}
-	}
-	va_end(ap);
-	return node;
-}
+/* The connection `field` of parent, an object from api_path() (NULL with
+ * *missing set when it was not found). A parent whose connection is null
+ * has nothing to list: NULL with *missing = NULL. For locate() below. */
+const cJSON *api_connection(const cJSON *parent, const char *field,
+			    const char **missing);
 
-/* Copy a string member that must be present (-EBADMSG otherwise). */
-static inline int dneed_str(const cJSON *obj, const char *key, char **out)
-{
-	int rc = api_dup_str(obj, key, out);
+/* prefix, then "/" and each of the n segments percent-encoded as Python's
+ * quote(s, safe="") (only RFC 3986 unreserved bytes stay literal, so '/'
+ * becomes %2F; a NULL segment is empty): web and storage URLs. malloc'd;
+ * NULL on OOM. */
+char *api_url_join(const char *prefix, const char *const *segs, size_t n);
+/* s alone, encoded as one segment above (for a query-string value). */
+char *api_url_quote(const char *s);
 
-	return rc ? rc : *out ? 0 : -EBADMSG;
-}
-
-/* strdup of s, or of dflt when s is NULL; NULL only on OOM. */
-static inline char *ddup_or(const char *s, const char *dflt)
-{
-	return strdup(s ? s : dflt);
-}
-
-/* A JSON-string member (config, metadata) as its text; "{}" when null. */
-static inline int djson_text(const cJSON *obj, const char *key, char **out)
-{
-	const char *s = wb_json_get_str(obj, key);
-
-	*out = strdup(s ? s : "{}");
-	return *out ? 0 : -ENOMEM;
-}
-
-/* Message for a failed item conversion. */
-static inline int ditem_error(struct wb_error *err, int rc, const char *what)
-{
-	if (rc == -ENOMEM)
-		return wb_error_set(err, rc, 0, "out of memory");
-	return wb_error_set(err, rc, 0, "%s: malformed item in the response",
-			    what);
-}
-
-/* One paged listing: `op` with a copy of `vars` (+ the cursor variable)
- * per page; the connection is found from `data` by `locate` (returning
- * NULL with *missing set when a parent object is null -> -ENOENT, or NULL
- * with *missing set to NULL for a null connection: nothing to list);
- * `edge` is called for each edge. Empty pages with hasNextPage are
- * followed (§9, §12.9). */
-struct dpage {
+/* ---- paging ---------------------------------------------------------------
+ * One listing: `op` with a copy of the variables per page, plus the cursor
+ * (after the first page) and the page size. The connection is found in
+ * `data` by locate(): NULL with *missing set when a parent object is null
+ * (-ENOENT), NULL with *missing set to NULL for a null connection (nothing
+ * to list). edge() is called for each edge. Empty pages with hasNextPage
+ * are followed: servers return them under filters. */
+struct api_pager {
 	const char *op;
-	const cJSON *vars;
-	const char *cursor_var;
-	const char *what; /* e.g. "ent/proj/run", for messages */
+	const char *cursor_var;   /* the operation's cursor variable */
+	const char *size_var;     /* its page-size variable */
+	int64_t per_page;
+	/* optional: stop once *taken (the count of items edge() has taken,
+	 * kept by the caller) reaches limit, asking no page for more than
+	 * what is left */
+	int64_t limit;
+	const int64_t *taken;
+	/* optional: set non-zero by a sibling to end the listing between
+	 * pages (-ECANCELED) */
+	const atomic_int *stop;
+	const char *what;         /* e.g. "ent/proj/run", for messages */
 	const cJSON *(*locate)(const cJSON *data, const char **missing);
 	int (*edge)(void *ud, const cJSON *edge, struct wb_error *err);
-	void *ud;
-	/* optional: called once per page with the connection's parent */
+	/* optional: once per page with its `data` */
 	int (*page)(void *ud, const cJSON *data, struct wb_error *err);
+	/* optional: 1 when there are more pages although the page said
+	 * hasNextPage false (console logs); a missing or repeated cursor then
+	 * ends the listing instead of failing it */
+	int (*more)(void *ud, const cJSON *connection);
+	void *ud;
 };
 
-static inline int dpage_all(struct wb_client *c, const struct dpage *p,
-			    struct wb_error *err)
-{
-	char *cursor = NULL;
-	int rc;
-
-	do {
-		cJSON *vars = cJSON_Duplicate(p->vars, 1), *data = NULL;
-		const cJSON *conn, *e;
-		const char *missing = "object";
-
-		if (!vars || (cursor && !cJSON_AddStringToObject(
-				vars, p->cursor_var, cursor))) {
-			cJSON_Delete(vars);
-			rc = wb_error_set(err, -ENOMEM, 0, "out of memory");
-			break;
-		}
-		rc = wb_gql(c, p->op, vars, &data, err);
-		if (rc)
-			break;
-		conn = p->locate(data, &missing);
-		if (!conn && missing) {
-			rc = wb_error_set(err, -ENOENT, 0,
-					  "%s: %s not found (absent or not "
-					  "visible)", p->what, missing);
-		} else if (p->page) {
-			rc = p->page(p->ud, data, err);
-		}
-		const cJSON *edges = rc ? NULL : api_edges(conn);
-
-		cJSON_ArrayForEach(e, edges) {
-			rc = p->edge(p->ud, e, err);
-			if (rc)
-				break;
-		}
-		if (!rc) {
-			rc = api_next_cursor(wb_json_get(conn, "pageInfo"),
-					     &cursor);
-			if (rc)
-				rc = wb_error_set(err, rc, 0, "%s (%s): %s",
-					p->what, p->op, rc == -ENOMEM
-					? "out of memory"
-					: "next page without a new cursor");
-		}
-		cJSON_Delete(data);
-	} while (!rc && cursor);
-	free(cursor);
-	return rc;
-}
-
-/* dpage_all() with p->vars = vars, a fresh variables object (from
- * dvars(); NULL is OOM) that it consumes. */
-static inline int dpage_run(struct wb_client *c, struct dpage *p,
-			    cJSON *vars, struct wb_error *err)
-{
-	int rc;
-
-	if (!vars)
-		return wb_error_set(err, -ENOMEM, 0, "out of memory");
-	p->vars = vars;
-	rc = dpage_all(c, p, err);
-	p->vars = NULL;
-	cJSON_Delete(vars);
-	return rc;
-}
-
-/* ---- run fields (runs.c) --------------------------------------------- */
-
-/* A string member of a run node and where its copy lives in struct wb_run,
- * in the order wandbfs-query prints them. */
-struct api_run_str {
-	const char *key;
-	size_t offset;
-};
-extern const struct api_run_str api_run_strs[];
-extern const size_t api_run_n_strs;
-
-/* The heavy fields: mask bit, GraphQL field, the Runs/Run variable that
- * switches it on, and where its JSON text lands in struct wb_run. */
-struct api_run_heavy {
-	unsigned bit;
-	const char *field;
-	const char *var;
-	size_t offset;
-};
-extern const struct api_run_heavy api_run_heavy[];
-extern const size_t api_run_n_heavy;
+/* Every page of p, with variables vars (from api_vars(); consumed, NULL is
+ * -ENOMEM). A non-zero edge() or page() result stops and is returned; a
+ * "more" page without a new cursor (-EBADMSG) would loop forever. */
+int api_pages(struct wb_client *c, const struct api_pager *p, cJSON *vars,
+	      struct wb_error *err);
 
 #endif

@@ -1,7 +1,7 @@
 /* artifacts.c — artifact types, collections, versions, the versions a run
  * logged or used, web links, per-file download URLs, wandb-artifact://
- * reference resolution and reading an entry's bytes. Manifests:
- * manifest.c. */
+ * reference resolution and reading an entry's bytes (doc/api-notes.md,
+ * "Artifacts" and "References"). Manifests: manifest.c. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,21 +55,21 @@ static int type_edge(void *ud, const cJSON *edge, struct wb_error *err)
 	if (!rc)
 		rc = api_dup_str(node, "id", &t->id);
 	if (!rc)
-		rc = dneed_str(node, "name", &t->name);
+		rc = api_need_str(node, "name", &t->name);
 	if (!rc)
 		rc = api_dup_str(node, "description", &t->description);
 	if (!rc)
 		rc = api_dup_str(node, "createdAt", &t->created_at);
 	if (rc) {
 		wb_artifact_type_free(t);
-		return ditem_error(err, rc, l->what);
+		return api_item_error(err, rc, l->what);
 	}
 	return l->cb.type(l->ud, t);
 }
 
 static const cJSON *locate_types(const cJSON *data, const char **missing)
 {
-	return dpath(data, missing, "project", "artifactTypes", NULL);
+	return api_path(data, missing, "project", "artifactTypes", NULL);
 }
 
 /* Run one listing of `op`; vars are consumed. */
@@ -80,12 +80,13 @@ static int list_run(struct wb_client *c, const char *op, cJSON *vars,
 		    int (*page)(void *, const cJSON *, struct wb_error *),
 		    struct list_ctx *l, struct wb_error *err)
 {
-	struct dpage p = {
-		.op = op, .cursor_var = "cursor", .what = l->what,
-		.locate = locate, .edge = edge, .page = page, .ud = l,
+	struct api_pager p = {
+		.op = op, .cursor_var = "cursor", .size_var = "perPage",
+		.per_page = per_page, .what = l->what, .locate = locate,
+		.edge = edge, .page = page, .ud = l,
 	};
 
-	return dpage_run(c, &p, dvars_int(vars, "perPage", per_page), err);
+	return api_pages(c, &p, vars, err);
 }
 
 int wb_artifact_types_list(struct wb_client *c, const char *entity,
@@ -98,7 +99,7 @@ int wb_artifact_types_list(struct wb_client *c, const char *entity,
 
 	snprintf(what, sizeof(what), "%s/%s", entity, project);
 	return list_run(c, "ProjectArtifactTypes",
-			dvars("entity", entity, "project", project, NULL),
+			api_vars("entity", entity, "project", project, NULL),
 			per_page > 0 ? per_page : TYPES_PER_PAGE, locate_types,
 			type_edge, NULL, &l, err);
 }
@@ -124,10 +125,10 @@ void wb_artifact_collection_free(struct wb_artifact_collection *col)
 static int owner_names(const cJSON *owner, char **entity, char **project)
 {
 	const cJSON *proj = wb_json_get(owner, "project");
-	int rc = dneed_str(proj, "name", project);
+	int rc = api_need_str(proj, "name", project);
 
 	if (!rc)
-		rc = dneed_str(wb_json_get(proj, "entity"), "name", entity);
+		rc = api_need_str(wb_json_get(proj, "entity"), "name", entity);
 	return rc;
 }
 
@@ -148,7 +149,7 @@ static int collection_edge(void *ud, const cJSON *edge, struct wb_error *err)
 	if (!rc)
 		rc = api_dup_str(node, "id", &col->id);
 	if (!rc)
-		rc = dneed_str(node, "name", &col->name);
+		rc = api_need_str(node, "name", &col->name);
 	if (!rc)
 		rc = api_dup_str(wb_json_get(node, "defaultArtifactType"),
 				 "name", &col->type);
@@ -162,7 +163,7 @@ static int collection_edge(void *ud, const cJSON *edge, struct wb_error *err)
 		rc = api_dup_str(node, "updatedAt", &col->updated_at);
 	if (rc) {
 		wb_artifact_collection_free(col);
-		return ditem_error(err, rc, l->what);
+		return api_item_error(err, rc, l->what);
 	}
 	col->is_portfolio = is_portfolio(node);
 	return l->cb.col(l->ud, col);
@@ -171,14 +172,14 @@ static int collection_edge(void *ud, const cJSON *edge, struct wb_error *err)
 static const cJSON *locate_type_collections(const cJSON *data,
 					    const char **missing)
 {
-	return dpath(data, missing, "project", "artifactType",
+	return api_path(data, missing, "project", "artifactType",
 		     "artifactCollections", NULL);
 }
 
 static const cJSON *locate_project_collections(const cJSON *data,
 					       const char **missing)
 {
-	return dpath(data, missing, "project", "artifactCollections", NULL);
+	return api_path(data, missing, "project", "artifactCollections", NULL);
 }
 
 int wb_artifact_collections_list(struct wb_client *c, const char *entity,
@@ -193,7 +194,7 @@ int wb_artifact_collections_list(struct wb_client *c, const char *entity,
 		 type ? " type " : "", type ? type : "");
 	return list_run(c, type ? "ArtifactTypeCollections"
 			: "ProjectArtifactCollections",
-			dvars("entity", entity, "project", project, "type",
+			api_vars("entity", entity, "project", project, "type",
 			      type, NULL),
 			per_page > 0 ? per_page : COLLECTIONS_PER_PAGE,
 			type ? locate_type_collections
@@ -290,7 +291,7 @@ static int producer(struct wb_artifact *a, const cJSON *by)
 
 	if (!t || strcmp(t, "Run"))
 		return 0;
-	rc = dneed_str(by, "name", &a->producer_run);
+	rc = api_need_str(by, "name", &a->producer_run);
 	if (!rc)
 		rc = owner_names(by, &a->producer_entity, &a->producer_project);
 	return rc;
@@ -307,13 +308,13 @@ static int artifact_build(const cJSON *node, const struct addressed *how,
 
 	*out = NULL;
 	if (!rc)
-		rc = dneed_str(node, "id", &a->id);
+		rc = api_need_str(node, "id", &a->id);
 	if (!rc)
-		rc = dneed_str(coll, "name", &a->collection);
+		rc = api_need_str(coll, "name", &a->collection);
 	if (!rc)
 		rc = owner_names(coll, &a->entity, &a->project);
 	if (!rc)
-		rc = dneed_str(seq, "name", &a->source_collection);
+		rc = api_need_str(seq, "name", &a->source_collection);
 	if (!rc)
 		rc = owner_names(seq, &a->source_entity, &a->source_project);
 	if (!rc)
@@ -326,7 +327,7 @@ static int artifact_build(const cJSON *node, const struct addressed *how,
 	if (!rc)
 		rc = api_dup_str(node, "description", &a->description);
 	if (!rc)
-		rc = djson_text(node, "metadata", &a->metadata);
+		rc = api_json_text(node, "metadata", &a->metadata);
 	if (!rc)
 		rc = api_dup_str(node, "createdAt", &a->created_at);
 	if (!rc)
@@ -350,7 +351,7 @@ static int artifact_build(const cJSON *node, const struct addressed *how,
 		     strcmp(a->entity, a->source_entity);
 	/* The version in this collection: edge.version, else the single vN
 	 * alias, else the membership's (or, through the sequence, the
-	 * artifact's own) versionIndex (§8.4). */
+	 * artifact's own) versionIndex. */
 	if (how->version) {
 		a->version = strdup(how->version);
 	} else if (vn) {
@@ -382,7 +383,7 @@ static int versions_page(void *ud, const cJSON *data, struct wb_error *err)
 	struct list_ctx *l = ud;
 
 	(void)err;
-	l->coll = dpath(data, NULL, "project", "artifactCollection", NULL);
+	l->coll = api_path(data, NULL, "project", "artifactCollection", NULL);
 	return 0;
 }
 
@@ -403,7 +404,7 @@ static int version_edge(void *ud, const cJSON *edge, struct wb_error *err)
 	int rc = artifact_build(node, &how, &a);
 
 	if (rc)
-		return ditem_error(err, rc, l->what);
+		return api_item_error(err, rc, l->what);
 	return l->cb.art(l->ud, a);
 }
 
@@ -432,20 +433,20 @@ static int membership_edge(void *ud, const cJSON *edge, struct wb_error *err)
 	int rc = membership_build(wb_json_get(edge, "node"), l->coll, &a);
 
 	if (rc)
-		return ditem_error(err, rc, l->what);
+		return api_item_error(err, rc, l->what);
 	return l->cb.art(l->ud, a);
 }
 
 static const cJSON *locate_versions(const cJSON *data, const char **missing)
 {
-	return dpath(data, missing, "project", "artifactCollection",
+	return api_path(data, missing, "project", "artifactCollection",
 		     "artifacts", NULL);
 }
 
 static const cJSON *locate_memberships(const cJSON *data,
 				       const char **missing)
 {
-	return dpath(data, missing, "project", "artifactCollection",
+	return api_path(data, missing, "project", "artifactCollection",
 		     "artifactMemberships", NULL);
 }
 
@@ -460,7 +461,7 @@ static int versions_run(struct wb_client *c, const char *op,
 	struct list_ctx l = { .cb.art = cb, .ud = ud, .what = what };
 
 	snprintf(what, sizeof(what), "%s/%s/%s", entity, project, collection);
-	return list_run(c, op, dvars("entity", entity, "project", project,
+	return list_run(c, op, api_vars("entity", entity, "project", project,
 				     "collection", collection, NULL),
 			per_page > 0 ? per_page : VERSIONS_PER_PAGE, locate,
 			edge, versions_page, &l, err);
@@ -488,12 +489,12 @@ int wb_artifact_memberships_list(struct wb_client *c, const char *entity,
 
 static const cJSON *locate_run_logged(const cJSON *data, const char **missing)
 {
-	return dpath(data, missing, "project", "run", "outputArtifacts", NULL);
+	return api_path(data, missing, "project", "run", "outputArtifacts", NULL);
 }
 
 static const cJSON *locate_run_used(const cJSON *data, const char **missing)
 {
-	return dpath(data, missing, "project", "run", "inputArtifacts", NULL);
+	return api_path(data, missing, "project", "run", "inputArtifacts", NULL);
 }
 
 int wb_run_artifacts_list(struct wb_client *c, const char *entity,
@@ -504,15 +505,12 @@ int wb_run_artifacts_list(struct wb_client *c, const char *entity,
 	char what[512];
 	struct list_ctx l = { .cb.art = cb, .ud = ud, .what = what };
 	int used = which == WB_RUN_USED;
-	cJSON *vars = dvars("entity", entity, "project", project, "run", run,
-			    NULL);
+	cJSON *vars = api_vars_bool(api_vars("entity", entity, "project",
+					     project, "run", run, NULL),
+				    "logged", !used);
 
 	snprintf(what, sizeof(what), "%s/%s/%s %s artifacts", entity, project,
 		 run, used ? "used" : "logged");
-	if (vars && !cJSON_AddBoolToObject(vars, "logged", !used)) {
-		cJSON_Delete(vars);
-		vars = NULL;
-	}
 	/* No page hook: each version is addressed through its own source
 	 * sequence, its aliases filtered to that sequence. */
 	return list_run(c, "RunArtifacts", vars,
@@ -538,8 +536,8 @@ char *wb_artifact_web_url(const struct wb_client *c,
 				 a->project + plen, NULL);
 	if (page && asprintf(&sel, "%s/%s/%s", a->entity, a->project,
 			     a->collection) >= 0) {
-		sel_q = wb_url_quote(sel);
-		ver_q = wb_url_quote(a->version);
+		sel_q = api_url_quote(sel);
+		ver_q = api_url_quote(a->version);
 		if (sel_q && ver_q &&
 		    asprintf(&url, "%s?selectionPath=%s&view=membership"
 			     "&version=%s", page, sel_q, ver_q) < 0)
@@ -566,7 +564,7 @@ static int membership_result(const cJSON *m, const char *what,
 		return wb_error_set(err, -ENOENT, 0, "%s: no such artifact "
 				    "version", what);
 	rc = membership_build(m, NULL, out);
-	return rc ? ditem_error(err, rc, what) : 0;
+	return rc ? api_item_error(err, rc, what) : 0;
 }
 
 int wb_artifact_get(struct wb_client *c, const char *entity,
@@ -591,15 +589,15 @@ int wb_artifact_get(struct wb_client *c, const char *entity,
 		return wb_error_set(err, -EINVAL, 0, "%s: expected "
 				    "COLLECTION:ALIAS", what);
 	}
-	/* Always send an explicit alias (§8.4). */
+	/* Always send an explicit alias: a bare name means :latest. */
 	if (asprintf(&full, "%s:%s", collection, alias) < 0)
 		full = NULL;
-	rc = full ? dgql(c, "ArtifactMembershipByName",
-			   dvars("entity", entity, "project", project, "name",
+	rc = full ? api_gql(c, "ArtifactMembershipByName",
+			   api_vars("entity", entity, "project", project, "name",
 				 full, NULL), &data, err)
 		  : wb_error_set(err, -ENOMEM, 0, "out of memory");
 	if (!rc) {
-		const cJSON *proj = dpath(data, &missing, "project", NULL);
+		const cJSON *proj = api_path(data, &missing, "project", NULL);
 
 		rc = proj ? membership_result(wb_json_get(
 				proj, "artifactCollectionMembership"), what,
@@ -612,12 +610,12 @@ int wb_artifact_get(struct wb_client *c, const char *entity,
 		wb_log(WB_LOG_INFO, "%s: membership by name not supported "
 		       "(%s); asking the collection", what,
 		       err ? err->msg : "");
-		rc = dgql(c, "CollectionMembershipByAlias",
-			    dvars("entity", entity, "project", project,
+		rc = api_gql(c, "CollectionMembershipByAlias",
+			    api_vars("entity", entity, "project", project,
 				  "collection", collection, "alias", alias,
 				  NULL), &data, err);
 		if (!rc) {
-			const cJSON *coll = dpath(data, &missing, "project",
+			const cJSON *coll = api_path(data, &missing, "project",
 						  "artifactCollection", NULL);
 
 			rc = coll ? membership_result(wb_json_get(
@@ -642,7 +640,7 @@ int wb_artifact_get_by_id(struct wb_client *c, const char *id,
 	int rc;
 
 	*out = NULL;
-	rc = dgql(c, "ArtifactByID", dvars("id", id, NULL), &data, err);
+	rc = api_gql(c, "ArtifactByID", api_vars("id", id, NULL), &data, err);
 	if (rc)
 		return rc;
 	node = wb_json_get(data, "artifact");
@@ -658,7 +656,7 @@ int wb_artifact_get_by_id(struct wb_client *c, const char *id,
 
 		rc = artifact_build(node, &how, out);
 		if (rc)
-			rc = ditem_error(err, rc, id);
+			rc = api_item_error(err, rc, id);
 	}
 	cJSON_Delete(data);
 	return rc;
@@ -693,21 +691,20 @@ static int url_edge(void *ud, const cJSON *edge, struct wb_error *err)
 static const cJSON *locate_membership_files(const cJSON *data,
 					    const char **missing)
 {
-	return dpath(data, missing, "project", "artifactCollection",
+	return api_path(data, missing, "project", "artifactCollection",
 		     "artifactMembership", "files", NULL);
 }
 
 static const cJSON *locate_artifact_files(const cJSON *data,
 					  const char **missing)
 {
-	return dpath(data, missing, "artifact", "files", NULL);
+	return api_path(data, missing, "artifact", "files", NULL);
 }
 
-/* vars plus $perPage and, unless names is NULL, $fileNames (a copy of
- * names); vars is consumed, NULL on OOM. */
-static cJSON *file_vars(cJSON *vars, int per_page, const cJSON *names)
+/* vars plus, unless names is NULL, $fileNames (a copy of names); vars is
+ * consumed, NULL on OOM. */
+static cJSON *file_vars(cJSON *vars, const cJSON *names)
 {
-	vars = dvars_int(vars, "perPage", per_page);
 	if (vars && names &&
 	    !cJSON_AddItemToObject(vars, "fileNames",
 				   cJSON_Duplicate(names, 1))) {
@@ -717,7 +714,7 @@ static cJSON *file_vars(cJSON *vars, int per_page, const cJSON *names)
 	return vars;
 }
 
-/* File URLs of version a: the membership route (§8.7 route 1), else the
+/* File URLs of version a: the membership's files, else the
  * base schema's artifact(id).files. names: a JSON array of paths to ask
  * for, or NULL for all. */
 static int file_urls(struct wb_client *c, const struct wb_artifact *a,
@@ -725,28 +722,28 @@ static int file_urls(struct wb_client *c, const struct wb_artifact *a,
 		     struct wb_error *err)
 {
 	char what[512];
-	struct dpage p = {
+	struct api_pager p = {
 		.op = "ArtifactMembershipFileUrls", .cursor_var = "cursor",
-		.what = what, .locate = locate_membership_files,
-		.edge = url_edge, .ud = u,
+		.size_var = "perPage", .per_page = per_page, .what = what,
+		.locate = locate_membership_files, .edge = url_edge, .ud = u,
 	};
-	cJSON *vars = dvars("entity", a->entity, "project", a->project,
-			    "collection", a->collection, "alias", a->version,
-			    NULL);
+	cJSON *vars = api_vars("entity", a->entity, "project", a->project,
+			       "collection", a->collection, "alias",
+			       a->version, NULL);
 	int rc;
 
 	snprintf(what, sizeof(what), "%s/%s/%s:%s", a->entity, a->project,
 		 a->collection, a->version);
 	u->what = what;
-	rc = dpage_run(c, &p, file_vars(vars, per_page, names), err);
+	rc = api_pages(c, &p, file_vars(vars, names), err);
 	if (rc != -EINVAL || u->delivered)
 		return rc;
 	wb_log(WB_LOG_INFO, "%s: membership files not supported (%s); "
 	       "asking artifact(id).files", what, err ? err->msg : "");
 	p.op = "ArtifactFileUrls";
 	p.locate = locate_artifact_files;
-	return dpage_run(c, &p, file_vars(dvars("id", a->id, NULL), per_page,
-					  names), err);
+	return api_pages(c, &p, file_vars(api_vars("id", a->id, NULL), names),
+			 err);
 }
 
 int wb_artifact_file_urls(struct wb_client *c, const struct wb_artifact *a,
@@ -828,7 +825,7 @@ int wb_artifact_file_url(struct wb_client *c, const struct wb_artifact *a,
 		return 0;
 	}
 	/* No URL route on this server, or no file listed although the
-	 * manifest has it: the constructed URL of §8.8 (step 3). */
+	 * manifest has it: the URL built from the manifest entry. */
 	if ((rc == 0 || rc == -EINVAL) && e && !e->ref) {
 		rc = wb_artifact_storage_url(wb_client_base_url(c), m->layout,
 					     m->region, a->entity, a->project,
@@ -976,18 +973,13 @@ static int entry_refresh(void *ud, char **url, struct wb_error *err)
 	return wb_artifact_file_url(r->c, r->a, r->m, r->path, url, err);
 }
 
-/* Where the bytes go: a sink (stream) or a buffer (read). */
-struct entry_io {
-	int64_t start, end;             /* stream */
-	const struct wb_http_sink *sink;
-	void *buf;                      /* read: len bytes at start */
-	size_t len, *got;
-};
-
-static int entry_io(struct wb_client *c, const struct wb_artifact *a,
-		    const struct wb_manifest *m, const char *path,
-		    const char *url, const struct entry_io *io, int hops,
-		    struct wb_error *err)
+/* Bytes [start, end] of the entry at path to sink, following
+ * wandb-artifact:// references (at most REF_HOPS_MAX of them). */
+static int entry_stream(struct wb_client *c, const struct wb_artifact *a,
+			const struct wb_manifest *m, const char *path,
+			const char *url, int64_t start, int64_t end,
+			const struct wb_http_sink *sink, int hops,
+			struct wb_error *err)
 {
 	const struct wb_manifest_entry *e = wb_manifest_find(m, path);
 	struct entry_ref r = { c, a, m, path };
@@ -1011,17 +1003,13 @@ static int entry_io(struct wb_client *c, const struct wb_artifact *a,
 					    "artifact references", path);
 		rc = wb_artifact_resolve_ref(c, e, &ta, &tm, &te, err);
 		if (!rc)
-			rc = entry_io(c, ta, tm, te->path, NULL, io, hops + 1,
-				      err);
+			rc = entry_stream(c, ta, tm, te->path, NULL, start,
+					  end, sink, hops + 1, err);
 		wb_artifact_free(ta);
 		wb_manifest_free(tm);
 		return rc;
 	}
-	if (io->sink)
-		return wb_download_stream(c, &src, io->start, io->end,
-					  io->sink, err);
-	return wb_download_read(c, &src, io->start, io->buf, io->len, io->got,
-				err);
+	return wb_download_stream(c, &src, start, end, sink, err);
 }
 
 int wb_artifact_file_stream(struct wb_client *c, const struct wb_artifact *a,
@@ -1030,19 +1018,5 @@ int wb_artifact_file_stream(struct wb_client *c, const struct wb_artifact *a,
 			    const struct wb_http_sink *sink,
 			    struct wb_error *err)
 {
-	struct entry_io io = { .start = start, .end = end, .sink = sink };
-
-	return entry_io(c, a, m, path, url, &io, 0, err);
-}
-
-int wb_artifact_file_read(struct wb_client *c, const struct wb_artifact *a,
-			  const struct wb_manifest *m, const char *path,
-			  const char *url, int64_t off, void *buf, size_t len,
-			  size_t *got, struct wb_error *err)
-{
-	struct entry_io io = { .start = off, .buf = buf, .len = len,
-			       .got = got };
-
-	*got = 0;
-	return entry_io(c, a, m, path, url, &io, 0, err);
+	return entry_stream(c, a, m, path, url, start, end, sink, 0, err);
 }

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api_util.h"
 #include "wb_client.h"
 #include "wb_log.h"
 
@@ -91,69 +92,32 @@ struct wb_http *wb_client_http(struct wb_client *c)
 {
 	return c->http;
 }
-
 int wb_client_max_inflight(const struct wb_client *c)
 {
 	return c->max_inflight;
 }
 
-/* Python's quote(s, safe=""): only unreserved characters stay literal. */
-static size_t quote_segment(char *dst, const char *s)
-{
-	static const char hex[] = "0123456789ABCDEF";
-	size_t n = 0;
-
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-		    (*p >= '0' && *p <= '9') || strchr("-._~", *p)) {
-			if (dst)
-				dst[n] = (char)*p;
-			n++;
-		} else {
-			if (dst) {
-				dst[n] = '%';
-				dst[n + 1] = hex[*p >> 4];
-				dst[n + 2] = hex[*p & 15];
-			}
-			n += 3;
-		}
-	}
-	return n;
-}
-
 char *wb_client_web_url(const struct wb_client *c, ...)
 {
-	size_t len = strlen(c->app_url) + 1, at;
-	const char *seg;
+	const char **segs;
+	size_t n = 0;
 	va_list ap;
 	char *url;
 
 	va_start(ap, c);
-	while ((seg = va_arg(ap, const char *)))
-		len += 1 + quote_segment(NULL, seg);
+	while (va_arg(ap, const char *))
+		n++;
 	va_end(ap);
-	url = malloc(len);
-	if (!url)
+	segs = calloc(n ? n : 1, sizeof(*segs));
+	if (!segs)
 		return NULL;
-	at = strlen(c->app_url);
-	memcpy(url, c->app_url, at);
 	va_start(ap, c);
-	while ((seg = va_arg(ap, const char *))) {
-		url[at++] = '/';
-		at += quote_segment(url + at, seg);
-	}
+	for (size_t i = 0; i < n; i++)
+		segs[i] = va_arg(ap, const char *);
 	va_end(ap);
-	url[at] = '\0';
+	url = api_url_join(c->app_url, segs, n);
+	free(segs);
 	return url;
-}
-
-char *wb_url_quote(const char *s)
-{
-	char *out = malloc(quote_segment(NULL, s) + 1);
-
-	if (out)
-		out[quote_segment(out, s)] = '\0';
-	return out;
 }
 
 /* ---- parallel fan-out ------------------------------------------------ */

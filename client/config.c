@@ -1,5 +1,5 @@
 /* config.c — wb_config_unwrap(): run.config as wandb.Api gives it, from the
- * wrapped text the server stores (wandb-api.md §5.1). */
+ * wrapped text the server stores (doc/api-notes.md, "Config unwrapping"). */
 #include <errno.h>
 #include <string.h>
 

@@ -1,5 +1,7 @@
 /* gql.c — wb_gql(): one GraphQL operation from client/queries/ over
- * wb_http, and the meaning of the response (wandb-api.md §1.1, §1.9). */
+ * wb_http, and the meaning of the response: errors in a 200 fail the call,
+ * validation errors are -EINVAL (doc/api-notes.md, "Requests and
+ * responses"). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,6 +1,7 @@
-/* history.c — run history (the full scan of wandb-api.md §6 and sampled
- * history), system-metric events, and console log lines (paged with
- * useImprovedPagination, or the logLines(last:) tail on older servers). */
+/* history.c — run history (the full scan and sampled history),
+ * system-metric events, and console log lines (paged with
+ * useImprovedPagination, or the logLines(last:) tail on older servers).
+ * doc/api-notes.md, "History scans" and "Pagination". */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,7 +32,7 @@ static void run_ref_init(struct run_ref *r, const char *entity,
 
 static cJSON *run_vars(const struct run_ref *r)
 {
-	return dvars("entity", r->entity, "project", r->project, "run", r->run,
+	return api_vars("entity", r->entity, "project", r->project, "run", r->run,
 		     NULL);
 }
 
@@ -43,13 +44,10 @@ static int run_query(struct wb_client *c, const struct run_ref *r,
 	const char *missing = "project";
 	int rc;
 
-	*data = NULL;
-	if (!vars)
-		return wb_error_set(err, -ENOMEM, 0, "out of memory");
-	rc = wb_gql(c, op, vars, data, err);
+	rc = api_gql(c, op, vars, data, err);
 	if (rc)
 		return rc;
-	*run = dpath(*data, &missing, "project", "run", NULL);
+	*run = api_path(*data, &missing, "project", "run", NULL);
 	if (!*run) {
 		cJSON_Delete(*data);
 		*data = NULL;
@@ -145,15 +143,15 @@ int wb_history_scan(struct wb_client *c, const char *entity,
 	if (q && q->max_step >= 0 && q->max_step < stop)
 		stop = q->max_step;
 	/* Steps have gaps: an empty window is normal, only reaching stop
-	 * ends the scan (§6, §12.8). */
+	 * ends the scan. */
 	for (offset = min_step; offset < stop; offset += page) {
 		int64_t end = offset + page < stop ? offset + page : stop;
 		cJSON *vars = run_vars(&r), *data;
 		const cJSON *node;
 
-		vars = dvars_int(vars, "minStep", offset);
-		vars = dvars_int(vars, "maxStep", end);
-		vars = dvars_int(vars, "samples", page);
+		vars = api_vars_int(vars, "minStep", offset);
+		vars = api_vars_int(vars, "maxStep", end);
+		vars = api_vars_int(vars, "samples", page);
 		rc = run_query(c, &r, "RunHistoryWindow", vars, &data, &node,
 			       err);
 		if (rc)
@@ -180,7 +178,7 @@ static int sampled_rows(struct wb_client *c, const char *op,
 
 	run_ref_init(&r, entity, project, run);
 	rc = run_query(c, &r, op,
-		       dvars_int(run_vars(&r), "samples",
+		       api_vars_int(run_vars(&r), "samples",
 				 samples > 0 ? samples : DEFAULT_SAMPLES),
 		       &data, &node, err);
 	if (rc)
@@ -245,53 +243,85 @@ static int log_line_from_node(const cJSON *node, struct wb_log_line **out)
 	return 0;
 }
 
-/* Deliver the edges of a logLines connection; *last = the highest line
- * number seen. */
-static int deliver_log_edges(const struct run_ref *r, const cJSON *conn,
-			     wb_log_line_cb cb, void *ud, int64_t *last,
-			     size_t *count, struct wb_error *err)
+/* One console-log read: the lines delivered so far, the highest line
+ * number seen, and how many pages came back. */
+struct log_ctx {
+	const struct run_ref *r;
+	wb_log_line_cb cb;
+	void *ud;
+	struct wb_log_result *res;
+	int64_t last;
+	int64_t count;
+	int pages;
+};
+
+static int log_edge(void *ud, const cJSON *edge, struct wb_error *err)
 {
-	const cJSON *e;
-	int rc;
+	struct log_ctx *x = ud;
+	struct wb_log_line *l;
+	int rc = log_line_from_node(wb_json_get(edge, "node"), &l);
 
-	cJSON_ArrayForEach(e, api_edges(conn)) {
-		struct wb_log_line *l;
+	if (rc)
+		return api_item_error(err, rc, x->r->what);
+	if (l->number > x->last)
+		x->last = l->number;
+	rc = x->cb(x->ud, l);
+	if (!rc)
+		x->count++;
+	return rc;
+}
 
-		rc = log_line_from_node(wb_json_get(e, "node"), &l);
-		if (rc)
-			return ditem_error(err, rc, r->what);
-		if (l->number > *last)
-			*last = l->number;
-		rc = cb(ud, l);
-		if (rc)
-			return rc;
-		(*count)++;
-	}
+/* The run's logLineCount, on every page. */
+static int log_page(void *ud, const cJSON *data, struct wb_error *err)
+{
+	struct log_ctx *x = ud;
+
+	(void)err;
+	x->pages++;
+	x->res->line_count = api_int64(api_path(data, NULL, "project", "run",
+						NULL), "logLineCount");
 	return 0;
 }
 
+/* A page may end early with hasNextPage false: while the line numbers are
+ * short of logLineCount and pages are not empty, there is more. */
+static int log_more(void *ud, const cJSON *conn)
+{
+	const struct log_ctx *x = ud;
+
+	return x->res->line_count >= 0 && x->last + 1 < x->res->line_count &&
+	       cJSON_GetArraySize(api_edges(conn)) > 0;
+}
+
+/* A run whose logLines is null has no console output. */
+static const cJSON *locate_logs(const cJSON *data, const char **missing)
+{
+	return api_connection(api_path(data, missing, "project", "run", NULL),
+			      "logLines", missing);
+}
+
 /* The legacy route: the newest lines in ascending order. */
-static int log_tail(struct wb_client *c, const struct run_ref *r,
-		    wb_log_line_cb cb, void *ud, struct wb_log_result *res,
+static int log_tail(struct wb_client *c, struct log_ctx *x,
 		    struct wb_error *err)
 {
-	const cJSON *node;
+	const cJSON *node, *e;
 	cJSON *data;
-	int64_t last = -1;
-	size_t count = 0;
 	int rc;
 
-	rc = run_query(c, r, "RunLogTail",
-		       dvars_int(run_vars(r), "last", LOG_TAIL_LINES), &data,
-		       &node, err);
+	rc = run_query(c, x->r, "RunLogTail",
+		       api_vars_int(run_vars(x->r), "last", LOG_TAIL_LINES),
+		       &data, &node, err);
 	if (rc)
 		return rc;
-	res->line_count = api_int64(node, "logLineCount");
-	rc = deliver_log_edges(r, wb_json_get(node, "logLines"), cb, ud,
-			       &last, &count, err);
+	x->res->line_count = api_int64(node, "logLineCount");
+	cJSON_ArrayForEach(e, api_edges(wb_json_get(node, "logLines"))) {
+		rc = log_edge(x, e, err);
+		if (rc)
+			break;
+	}
 	if (!rc)
-		res->complete = res->line_count >= 0 &&
-				(int64_t)count >= res->line_count;
+		x->res->complete = x->res->line_count >= 0 &&
+				   x->count >= x->res->line_count;
 	cJSON_Delete(data);
 	return rc;
 }
@@ -301,69 +331,31 @@ int wb_log_lines(struct wb_client *c, const char *entity, const char *project,
 		 struct wb_log_result *res, struct wb_error *err)
 {
 	struct wb_log_result local;
-	char *cursor = NULL;
-	int64_t last = -1;
-	size_t count = 0;
 	struct run_ref r;
-	int rc, first = 1;
+	struct log_ctx x = { .r = &r, .cb = cb, .ud = ud, .last = -1 };
+	struct api_pager p = {
+		.op = "RunLogLines", .cursor_var = "after",
+		.size_var = "first",
+		.per_page = per_page > 0 ? per_page : LOG_PAGE,
+		.what = r.what, .locate = locate_logs, .edge = log_edge,
+		.page = log_page, .more = log_more, .ud = &x,
+	};
+	int rc;
 
-	if (!res)
-		res = &local;
-	res->line_count = -1;
-	res->complete = 0;
+	x.res = res ? res : &local;
+	x.res->line_count = -1;
+	x.res->complete = 0;
 	run_ref_init(&r, entity, project, run);
-	for (;;) {
-		cJSON *vars = dvars_int(run_vars(&r), "first",
-					per_page > 0 ? per_page : LOG_PAGE);
-		const cJSON *node, *conn, *info;
-		const char *next;
-		int more;
-		cJSON *data;
-
-		if (vars && cursor &&
-		    !cJSON_AddStringToObject(vars, "after", cursor)) {
-			cJSON_Delete(vars);
-			vars = NULL;
-		}
-		rc = run_query(c, &r, "RunLogLines", vars, &data, &node, err);
-		if (rc == -EINVAL && first) {
-			/* A server before 0.77 rejects useImprovedPagination
-			 * (or LogLine.label): read the tail instead. */
-			wb_log(WB_LOG_INFO, "%s: paged console log not "
-			       "supported (%s); reading the tail", r.what,
-			       err ? err->msg : "");
-			free(cursor);
-			return log_tail(c, &r, cb, ud, res, err);
-		}
-		if (rc)
-			break;
-		first = 0;
-		res->line_count = api_int64(node, "logLineCount");
-		conn = wb_json_get(node, "logLines");
-		rc = deliver_log_edges(&r, conn, cb, ud, &last, &count, err);
-		info = wb_json_get(conn, "pageInfo");
-		next = wb_json_get_str(info, "endCursor");
-		/* A page may end early with hasNextPage false (§6): the line
-		 * numbers against logLineCount decide; no cursor ends it. */
-		more = cJSON_IsTrue(wb_json_get(info, "hasNextPage")) ||
-		       (res->line_count >= 0 && last + 1 < res->line_count &&
-			api_edges(conn) && cJSON_GetArraySize(api_edges(conn)));
-		if (!rc && more && next && (!cursor || strcmp(next, cursor))) {
-			free(cursor);
-			cursor = strdup(next);
-			if (!cursor)
-				rc = wb_error_set(err, -ENOMEM, 0,
-						  "out of memory");
-		} else {
-			more = 0;
-		}
-		cJSON_Delete(data);
-		if (rc || !more)
-			break;
+	rc = api_pages(c, &p, run_vars(&r), err);
+	if (rc == -EINVAL && !x.pages) {
+		/* A server before 0.77 rejects useImprovedPagination (or
+		 * LogLine.label): read the tail instead. */
+		wb_log(WB_LOG_INFO, "%s: paged console log not supported (%s); "
+		       "reading the tail", r.what, err ? err->msg : "");
+		return log_tail(c, &x, err);
 	}
-	free(cursor);
 	if (!rc)
-		res->complete = res->line_count < 0 ||
-				last + 1 >= res->line_count;
+		x.res->complete = x.res->line_count < 0 ||
+				  x.last + 1 >= x.res->line_count;
 	return rc;
 }

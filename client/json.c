@@ -9,8 +9,12 @@
  * error offsets stay true). cJSON then parses the copy; the only numbers in
  * the resulting tree are our placeholders, met in document order, so the
  * n-th cJSON_Number becomes a cJSON_Raw carrying the n-th recorded token.
+ *
+ * Also the object builder (wb_jb_*): members added one by one, the first
+ * failure kept, so no caller can print an object that lost a member.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <locale.h>
 #include <math.h>
 #include <pthread.h>
@@ -662,4 +666,112 @@ char *wb_json_print(const cJSON *item, enum wb_json_style style, size_t *len)
 	if (len)
 		*len = o.len - 1;
 	return o.buf;
+}
+
+/* ---- building objects ------------------------------------------------ */
+
+struct wb_jb wb_jb_new(void)
+{
+	struct wb_jb b = { cJSON_CreateObject(), 0 };
+
+	if (!b.o)
+		b.rc = -ENOMEM;
+	return b;
+}
+
+void wb_jb_item(struct wb_jb *b, const char *key, cJSON *item, int rc)
+{
+	if (b->rc) {
+		cJSON_Delete(item);
+	} else if (!item) {
+		b->rc = rc ? rc : -ENOMEM;
+	} else if (!cJSON_AddItemToObject(b->o, key, item)) {
+		cJSON_Delete(item);
+		b->rc = -ENOMEM;
+	}
+}
+
+void wb_jb_append(struct wb_jb *b, cJSON *arr, cJSON *item, int rc)
+{
+	if (b->rc) {
+		cJSON_Delete(item);
+	} else if (!item) {
+		b->rc = rc ? rc : -ENOMEM;
+	} else if (!cJSON_AddItemToArray(arr, item)) {
+		cJSON_Delete(item);
+		b->rc = -ENOMEM;
+	}
+}
+
+void wb_jb_str(struct wb_jb *b, const char *key, const char *s)
+{
+	if (!b->rc)
+		wb_jb_item(b, key, s ? cJSON_CreateString(s)
+				     : cJSON_CreateNull(), 0);
+}
+
+void wb_jb_int(struct wb_jb *b, const char *key, int64_t v)
+{
+	char text[24];
+
+	if (b->rc)
+		return;
+	snprintf(text, sizeof(text), "%" PRId64, v);
+	wb_jb_item(b, key, v >= 0 ? wb_json_number_from_text(text)
+				  : cJSON_CreateNull(), 0);
+}
+
+void wb_jb_double(struct wb_jb *b, const char *key, double v, int known)
+{
+	if (!b->rc)
+		wb_jb_item(b, key, known ? cJSON_CreateNumber(v)
+					 : cJSON_CreateNull(), 0);
+}
+
+void wb_jb_bool(struct wb_jb *b, const char *key, int v)
+{
+	if (!b->rc)
+		wb_jb_item(b, key, v < 0 ? cJSON_CreateNull()
+					 : cJSON_CreateBool(v), 0);
+}
+
+void wb_jb_json(struct wb_jb *b, const char *key, const char *text)
+{
+	struct wb_error err = { 0 };
+	cJSON *v;
+
+	if (b->rc)
+		return;
+	v = text ? wb_json_parse(text, strlen(text), &err) : cJSON_CreateNull();
+	wb_jb_item(b, key, v, err.code);
+}
+
+cJSON *wb_jb_array(struct wb_jb *b, const char *key)
+{
+	cJSON *arr;
+
+	if (b->rc)
+		return NULL;
+	arr = cJSON_CreateArray();
+	wb_jb_item(b, key, arr, 0);
+	return b->rc ? NULL : arr;
+}
+
+void wb_jb_strv(struct wb_jb *b, const char *key, char *const *v, size_t n)
+{
+	cJSON *arr = wb_jb_array(b, key);
+
+	for (size_t i = 0; arr && !b->rc && i < n; i++)
+		wb_jb_append(b, arr, cJSON_CreateString(v[i]), 0);
+}
+
+cJSON *wb_jb_done(struct wb_jb *b, int *rc)
+{
+	if (b->rc) {
+		cJSON_Delete(b->o);
+		b->o = NULL;
+		*rc = b->rc;
+		return NULL;
+	}
+	return b->o;
 }

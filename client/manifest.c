@@ -1,6 +1,7 @@
-/* manifest.c — artifact manifests (wandb-api.md §8.6): parsing with entry
- * path validation, lookup, fetching through FetchArtifactManifest, and the
- * pure storage-URL rules of §8.8 (base64 MD5 -> hex, V1/V2 URLs). */
+/* manifest.c — artifact manifests: parsing with entry path validation,
+ * lookup, fetching through FetchArtifactManifest, and the pure storage-URL
+ * rules (base64 MD5 -> hex, V1/V2 URLs). Formats: doc/api-notes.md,
+ * "Manifests" and "Storage URL layouts". */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -289,17 +290,14 @@ struct manifest_url_ctx {
 static int manifest_url(void *ud, char **url, struct wb_error *err)
 {
 	struct manifest_url_ctx *ctx = ud;
-	cJSON *vars = cJSON_CreateObject(), *data = NULL;
 	const cJSON *art;
 	const char *u;
+	cJSON *data;
 	int rc;
 
 	*url = NULL;
-	if (!vars || !cJSON_AddStringToObject(vars, "id", ctx->id)) {
-		cJSON_Delete(vars);
-		return wb_error_set(err, -ENOMEM, 0, "out of memory");
-	}
-	rc = wb_gql(ctx->c, "FetchArtifactManifest", vars, &data, err);
+	rc = api_gql(ctx->c, "FetchArtifactManifest",
+		     api_vars("id", ctx->id, NULL), &data, err);
 	if (rc)
 		return rc;
 	art = wb_json_get(data, "artifact");
@@ -432,97 +430,33 @@ int wb_md5_b64_to_hex(const char *b64, char hex[33])
 	return 0;
 }
 
-struct sbuf {
-	char *s;
-	size_t len, cap;
-	int oom;
-};
-
-static void sb_putn(struct sbuf *b, const char *s, size_t n)
-{
-	if (b->oom)
-		return;
-	if (b->len + n + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap * 2 : 256;
-		char *p;
-
-		while (cap < b->len + n + 1)
-			cap *= 2;
-		p = realloc(b->s, cap);
-		if (!p) {
-			b->oom = 1;
-			return;
-		}
-		b->s = p;
-		b->cap = cap;
-	}
-	memcpy(b->s + b->len, s, n);
-	b->len += n;
-	b->s[b->len] = '\0';
-}
-
-/* '/' then s percent-encoded: only RFC 3986 unreserved bytes stay. */
-static void sb_segment(struct sbuf *b, const char *s)
-{
-	static const char digits[] = "0123456789ABCDEF";
-
-	sb_putn(b, "/", 1);
-	for (; s && *s; s++) {
-		unsigned char ch = (unsigned char)*s;
-
-		if ((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
-		    (ch >= '0' && ch <= '9') || ch == '-' || ch == '.' ||
-		    ch == '_' || ch == '~') {
-			sb_putn(b, (const char *)&ch, 1);
-		} else {
-			char esc[3] = { '%', digits[ch >> 4], digits[ch & 15] };
-
-			sb_putn(b, esc, 3);
-		}
-	}
-}
-
 int wb_artifact_storage_url(const char *base_url, enum wb_storage_layout layout,
 			    const char *region, const char *entity,
 			    const char *project, const char *collection,
 			    const struct wb_manifest_entry *e, char **out)
 {
-	struct sbuf b = { 0 };
 	char hex[33];
-	const char *base;
 
 	*out = NULL;
 	if (!base_url || !entity || !e || e->ref ||
 	    wb_md5_b64_to_hex(e->digest, hex))
 		return -EINVAL;
-	sb_putn(&b, base_url, strlen(base_url));
 	if (layout == WB_LAYOUT_V1) {
-		sb_putn(&b, "/artifacts", 10);
-		sb_segment(&b, entity);
-		sb_segment(&b, hex);
-	} else if (layout == WB_LAYOUT_V2) {
-		if (!project || !collection || !e->path) {
-			free(b.s);
-			return -EINVAL;
-		}
-		base = strrchr(e->path, '/');
-		base = base ? base + 1 : e->path;
-		sb_putn(&b, "/artifactsV2", 12);
-		sb_segment(&b, region && *region ? region : "default");
-		sb_segment(&b, entity);
-		sb_segment(&b, project);
-		sb_segment(&b, collection);
-		sb_segment(&b, e->birth_artifact_id);
-		sb_segment(&b, hex);
-		sb_segment(&b, base);
+		const char *segs[] = { "artifacts", entity, hex };
+
+		*out = api_url_join(base_url, segs, 3);
+	} else if (layout == WB_LAYOUT_V2 && project && collection &&
+		   e->path) {
+		const char *slash = strrchr(e->path, '/');
+		const char *segs[] = {
+			"artifactsV2", region && *region ? region : "default",
+			entity, project, collection, e->birth_artifact_id, hex,
+			slash ? slash + 1 : e->path, /* the basename */
+		};
+
+		*out = api_url_join(base_url, segs, 8);
 	} else {
-		free(b.s);
 		return -EINVAL;
 	}
-	if (b.oom) {
-		free(b.s);
-		return -ENOMEM;
-	}
-	*out = b.s;
-	return 0;
+	return *out ? 0 : -ENOMEM;
 }

@@ -1,5 +1,6 @@
 /* projects.c — entities and projects: wb_entity_get(), wb_projects_list()
- * (every page of `models`), wb_project_get() (wandb-api.md §2, §3). */
+ * (every page of `models`, the legacy root field for an entity's projects),
+ * wb_project_get(), and a project as JSON (wb_project_json). */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,17 +22,13 @@ void wb_entity_free(struct wb_entity *e)
 int wb_entity_get(struct wb_client *c, const char *name,
 		  struct wb_entity **out, struct wb_error *err)
 {
-	cJSON *vars = cJSON_CreateObject(), *data = NULL;
 	const cJSON *ent;
 	struct wb_entity *e;
+	cJSON *data;
 	int rc;
 
 	*out = NULL;
-	if (!vars || !cJSON_AddStringToObject(vars, "name", name)) {
-		cJSON_Delete(vars);
-		return wb_error_set(err, -ENOMEM, 0, "out of memory");
-	}
-	rc = wb_gql(c, "Entity", vars, &data, err);
+	rc = api_gql(c, "Entity", api_vars("name", name, NULL), &data, err);
 	if (rc)
 		return rc;
 	ent = wb_json_get(data, "entity");
@@ -78,7 +75,7 @@ void wb_project_free(struct wb_project *p)
 }
 
 /* A project from a Project/Projects node. The server's names win over the
- * requested ones (it may normalise case, wandb-api.md §12.20). */
+ * requested ones: it may answer in a different case. */
 static int project_from_node(struct wb_client *c, const cJSON *node,
 			     const char *entity, struct wb_project **out)
 {
@@ -120,92 +117,80 @@ static int project_from_node(struct wb_client *c, const cJSON *node,
 	return 0;
 }
 
-static int node_error(int rc, const char *what, struct wb_error *err)
+int wb_project_json(const struct wb_project *p, cJSON **out)
 {
-	if (rc == -EBADMSG)
-		return wb_error_set(err, rc, 0, "%s: project without a name",
-				    what);
-	return wb_error_set(err, rc, 0, "out of memory");
-}
-
-/* One page of Projects; *cursor is replaced by the next page's cursor, or
- * freed to NULL on the last page. */
-static int projects_page(struct wb_client *c, const char *entity, int per_page,
-			 char **cursor, wb_project_cb cb, void *ud,
-			 struct wb_error *err)
-{
-	cJSON *vars = cJSON_CreateObject(), *data = NULL;
-	const cJSON *models, *e;
+	struct wb_jb b = wb_jb_new();
 	int rc = 0;
 
-	if (!vars || !cJSON_AddStringToObject(vars, "entity", entity) ||
-	    !cJSON_AddNumberToObject(vars, "perPage", per_page) ||
-	    (*cursor && !cJSON_AddStringToObject(vars, "cursor", *cursor))) {
-		cJSON_Delete(vars);
-		return wb_error_set(err, -ENOMEM, 0, "out of memory");
-	}
-	rc = wb_gql(c, "Projects", vars, &data, err);
-	if (rc)
-		return rc;
-	models = wb_json_get(data, "models");
-	if (!cJSON_IsObject(models)) {
-		cJSON_Delete(data);
-		return wb_error_set(err, -ENOENT, 0,
-				    "no entity %s (absent or not visible)",
-				    entity);
-	}
-	cJSON_ArrayForEach(e, api_edges(models)) {
-		struct wb_project *p;
-
-		rc = project_from_node(c, wb_json_get(e, "node"), entity, &p);
-		if (rc) {
-			rc = node_error(rc, entity, err);
-			break;
-		}
-		rc = cb(ud, p);
-		if (rc)
-			break;
-	}
-	if (!rc) {
-		rc = api_next_cursor(wb_json_get(models, "pageInfo"), cursor);
-		if (rc)
-			rc = wb_error_set(err, rc, 0, "projects of %s: %s",
-					  entity, rc == -ENOMEM ? "out of memory"
-					  : "next page without a new cursor");
-	}
-	cJSON_Delete(data);
+	wb_jb_str(&b, "name", p->name);
+	wb_jb_str(&b, "entity", p->entity);
+	wb_jb_str(&b, "id", p->id);
+	wb_jb_str(&b, "description", p->description);
+	wb_jb_str(&b, "access", p->access);
+	wb_jb_str(&b, "createdAt", p->created_at);
+	wb_jb_str(&b, "updatedAt", p->updated_at);
+	wb_jb_int(&b, "runCount", p->run_count);
+	wb_jb_bool(&b, "readOnly", p->read_only);
+	wb_jb_str(&b, "url", p->web_url);
+	*out = wb_jb_done(&b, &rc);
 	return rc;
+}
+
+struct projects_ctx {
+	struct wb_client *c;
+	const char *entity;
+	wb_project_cb cb;
+	void *ud;
+};
+
+static int project_edge(void *ud, const cJSON *edge, struct wb_error *err)
+{
+	struct projects_ctx *x = ud;
+	struct wb_project *p;
+	int rc = project_from_node(x->c, wb_json_get(edge, "node"), x->entity,
+				   &p);
+
+	if (rc)
+		return api_item_error(err, rc, x->entity);
+	return x->cb(x->ud, p);
+}
+
+/* `models`, the projects of an entity, is null for an unknown entity. */
+static const cJSON *locate_models(const cJSON *data, const char **missing)
+{
+	const cJSON *models = wb_json_get(data, "models");
+
+	if (cJSON_IsObject(models))
+		return models;
+	*missing = "entity";
+	return NULL;
 }
 
 int wb_projects_list(struct wb_client *c, const char *entity, int per_page,
 		     wb_project_cb cb, void *ud, struct wb_error *err)
 {
-	char *cursor = NULL;
-	int rc;
+	struct projects_ctx x = { c, entity, cb, ud };
+	struct api_pager p = {
+		.op = "Projects", .cursor_var = "cursor",
+		.size_var = "perPage",
+		.per_page = per_page > 0 ? per_page : PROJECTS_PER_PAGE,
+		.what = entity, .locate = locate_models, .edge = project_edge,
+		.ud = &x,
+	};
 
-	if (per_page <= 0)
-		per_page = PROJECTS_PER_PAGE;
-	do {
-		rc = projects_page(c, entity, per_page, &cursor, cb, ud, err);
-	} while (!rc && cursor);
-	free(cursor);
-	return rc;
+	return api_pages(c, &p, api_vars("entity", entity, NULL), err);
 }
 
 int wb_project_get(struct wb_client *c, const char *entity, const char *name,
 		   struct wb_project **out, struct wb_error *err)
 {
-	cJSON *vars = cJSON_CreateObject(), *data = NULL;
 	const cJSON *node;
+	cJSON *data;
 	int rc;
 
 	*out = NULL;
-	if (!vars || !cJSON_AddStringToObject(vars, "entity", entity) ||
-	    !cJSON_AddStringToObject(vars, "name", name)) {
-		cJSON_Delete(vars);
-		return wb_error_set(err, -ENOMEM, 0, "out of memory");
-	}
-	rc = wb_gql(c, "Project", vars, &data, err);
+	rc = api_gql(c, "Project", api_vars("entity", entity, "name", name,
+					    NULL), &data, err);
 	if (rc)
 		return rc;
 	node = wb_json_get(data, "project");
@@ -214,7 +199,7 @@ int wb_project_get(struct wb_client *c, const char *entity, const char *name,
 				  "no project %s/%s (absent or not visible)",
 				  entity, name);
 	else if ((rc = project_from_node(c, node, entity, out)))
-		rc = node_error(rc, entity, err);
+		rc = api_item_error(err, rc, entity);
 	cJSON_Delete(data);
 	return rc;
 }

@@ -1,5 +1,6 @@
 /* registry.c — organizations of an entity, resolving an organization name
- * to its org entity, and registries (wandb-api.md §2, §9): the
+ * to its org entity, and registries (doc/api-notes.md, "Registries and
+ * organizations"): the
  * wandb-registry-* projects of the org entity, their portfolio collections
  * and linked versions, read through the ordinary project routes. */
 #include <errno.h>
@@ -31,7 +32,7 @@ static int org_from_node(const cJSON *node, struct wb_org **out)
 
 	*out = NULL;
 	if (!rc)
-		rc = dneed_str(node, "name", &o->name);
+		rc = api_need_str(node, "name", &o->name);
 	if (!rc)
 		rc = api_dup_str(wb_json_get(node, "orgEntity"), "name",
 				 &o->org_entity);
@@ -61,7 +62,7 @@ static int org_deliver(const cJSON *node, const cJSON *seen_list,
 	}
 	rc = org_from_node(node, &o);
 	if (rc)
-		return ditem_error(err, rc, "organization");
+		return api_item_error(err, rc, "organization");
 	return cb(ud, o);
 }
 
@@ -72,14 +73,14 @@ int wb_orgs_of_entity(struct wb_client *c, const char *entity, wb_org_cb cb,
 	cJSON *data;
 	int rc;
 
-	rc = dgql(c, "FetchOrgInfoFromEntity", dvars("entity", entity, NULL),
+	rc = api_gql(c, "FetchOrgInfoFromEntity", api_vars("entity", entity, NULL),
 		  &data, err);
 	if (rc == -EINVAL) {
 		/* No Organization.orgEntity on this server: names only. */
 		wb_log(WB_LOG_INFO, "org entities not supported (%s)",
 		       err ? err->msg : "");
-		rc = dgql(c, "EntityOrganizations",
-			  dvars("entity", entity, NULL), &data, err);
+		rc = api_gql(c, "EntityOrganizations",
+			  api_vars("entity", entity, NULL), &data, err);
 	}
 	if (rc)
 		return rc;
@@ -90,7 +91,7 @@ int wb_orgs_of_entity(struct wb_client *c, const char *entity, wb_org_cb cb,
 				    "not visible)", entity);
 	}
 	/* A team entity has one organization; a user entity has the
-	 * organizations of its user (§2). */
+	 * organizations of its user. */
 	org = wb_json_get(ent, "organization");
 	if (cJSON_IsObject(org))
 		rc = org_deliver(org, NULL, cb, ud, err);
@@ -119,7 +120,7 @@ int wb_org_resolve(struct wb_client *c, const char *org, struct wb_org **out,
 
 	*out = NULL;
 	/* A display name first (organization(name:) wants that) ... */
-	rc = dgql(c, "FetchOrganization", dvars("org", org, NULL), &data,
+	rc = api_gql(c, "FetchOrganization", api_vars("org", org, NULL), &data,
 		  err);
 	if (rc && rc != -EINVAL)
 		return rc;
@@ -128,12 +129,12 @@ int wb_org_resolve(struct wb_client *c, const char *org, struct wb_org **out,
 	    wb_json_get_str(wb_json_get(node, "orgEntity"), "name")) {
 		rc = org_from_node(node, out);
 		cJSON_Delete(data);
-		return rc ? ditem_error(err, rc, org) : 0;
+		return rc ? api_item_error(err, rc, org) : 0;
 	}
 	cJSON_Delete(data);
 	/* ... else the name of the org entity itself (also the way on
 	 * servers without Organization.orgEntity). */
-	rc = dgql(c, "OrgEntity", dvars("entity", org, NULL), &data, err);
+	rc = api_gql(c, "OrgEntity", api_vars("entity", org, NULL), &data, err);
 	if (rc)
 		return rc;
 	node = wb_json_get(data, "entity");
@@ -145,7 +146,7 @@ int wb_org_resolve(struct wb_client *c, const char *org, struct wb_org **out,
 	*out = calloc(1, sizeof(**out));
 	rc = *out ? 0 : -ENOMEM;
 	if (!rc)
-		rc = dneed_str(node, "name", &(*out)->org_entity);
+		rc = api_need_str(node, "name", &(*out)->org_entity);
 	if (!rc)
 		rc = api_dup_str(wb_json_get(node, "organization"), "name",
 				 &(*out)->name);
@@ -153,7 +154,7 @@ int wb_org_resolve(struct wb_client *c, const char *org, struct wb_org **out,
 	if (rc) {
 		wb_org_free(*out);
 		*out = NULL;
-		return ditem_error(err, rc, org);
+		return api_item_error(err, rc, org);
 	}
 	return 0;
 }

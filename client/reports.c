@@ -1,5 +1,5 @@
-/* reports.c — the reports of a project (views of type "runs",
- * wandb-api.md §10) and their web URLs. */
+/* reports.c — the reports of a project (its views of type "runs") and
+ * their web URLs. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,8 +34,9 @@ static int is_word_byte(unsigned char ch)
 	       (ch >= '0' && ch <= '9') || ch == '_' || ch >= 0x80;
 }
 
-/* "{slug}--{id without '='}" where slug = runs of non-word characters
- * turned into one '-', stripped of '-' at both ends (§10). */
+/* The web URL's last segment, as the SDK builds it: "{slug}--{id without
+ * '='}" where slug = the title with runs of non-word characters turned into
+ * one '-', stripped of '-' at both ends. */
 static char *report_segment(const char *title, const char *id)
 {
 	size_t n = strlen(title), m = strlen(id);
@@ -80,7 +81,7 @@ static int report_edge(void *ud, const cJSON *edge, struct wb_error *err)
 	int rc = r ? 0 : -ENOMEM;
 
 	if (!rc)
-		rc = dneed_str(node, "id", &r->id);
+		rc = api_need_str(node, "id", &r->id);
 	if (!rc)
 		rc = api_dup_str(node, "name", &r->name);
 	if (!rc)
@@ -91,7 +92,7 @@ static int report_edge(void *ud, const cJSON *edge, struct wb_error *err)
 		rc = api_dup_str(wb_json_get(node, "user"), "username",
 				 &r->user);
 	if (!rc)
-		rc = djson_text(node, "spec", &r->spec);
+		rc = api_json_text(node, "spec", &r->spec);
 	if (!rc)
 		rc = api_dup_str(node, "createdAt", &r->created_at);
 	if (!rc)
@@ -106,7 +107,7 @@ static int report_edge(void *ud, const cJSON *edge, struct wb_error *err)
 	free(seg);
 	if (rc) {
 		wb_report_free(r);
-		return ditem_error(err, rc, x->what);
+		return api_item_error(err, rc, x->what);
 	}
 	return x->cb(x->ud, r);
 }
@@ -114,12 +115,8 @@ static int report_edge(void *ud, const cJSON *edge, struct wb_error *err)
 /* A project whose allViews is null simply has no reports. */
 static const cJSON *locate_views(const cJSON *data, const char **missing)
 {
-	const cJSON *proj = dpath(data, missing, "project", NULL);
-	const cJSON *views = wb_json_get(proj, "allViews");
-
-	if (proj && !cJSON_IsObject(views))
-		*missing = NULL;
-	return cJSON_IsObject(views) ? views : NULL;
+	return api_connection(api_path(data, missing, "project", NULL),
+			      "allViews", missing);
 }
 
 int wb_reports_list(struct wb_client *c, const char *entity,
@@ -127,17 +124,15 @@ int wb_reports_list(struct wb_client *c, const char *entity,
 		    void *ud, struct wb_error *err)
 {
 	struct reports_ctx x = { c, entity, project, cb, ud, "" };
-	struct dpage p = {
+	struct api_pager p = {
 		.op = "ProjectViews", .cursor_var = "reportCursor",
+		.size_var = "reportLimit",
+		.per_page = per_page > 0 ? per_page : REPORTS_PER_PAGE,
 		.what = x.what, .locate = locate_views, .edge = report_edge,
 		.ud = &x,
 	};
 
 	snprintf(x.what, sizeof(x.what), "%s/%s", entity, project);
-	return dpage_run(c, &p, dvars_int(dvars("entity", entity, "project",
-						project, "viewType", "runs",
-						NULL), "reportLimit",
-					  per_page > 0 ? per_page
-						       : REPORTS_PER_PAGE),
-			 err);
+	return api_pages(c, &p, api_vars("entity", entity, "project", project,
+					 "viewType", "runs", NULL), err);
 }

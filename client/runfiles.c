@@ -1,7 +1,7 @@
-/* runfiles.c — run files (wandb-api.md §7): the RunFiles listing, the exact
- * existence check, and reading a file's bytes; plus the download helpers
- * of wb_download.h (ranges, buffer or sink, one URL refresh on 401/403),
- * which artifact reads share. */
+/* runfiles.c — run files: the RunFiles listing, the exact existence check
+ * (doc/api-notes.md, "Run files"), and streaming a file's bytes; plus the
+ * download helper of wb_download.h (byte ranges to a sink, resumption after
+ * a cut, one URL refresh on 401/403), which artifact reads share. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -131,49 +131,6 @@ int wb_download_stream(struct wb_client *c, const struct wb_download_src *src,
 	return rc;
 }
 
-struct buf_sink {
-	char *buf;
-	size_t len, got;
-	int overrun;
-};
-
-static int buf_write(void *ud, const void *data, size_t len)
-{
-	struct buf_sink *b = ud;
-
-	if (len > b->len - b->got) {
-		b->overrun = 1; /* more than the range asked for */
-		return 1;
-	}
-	memcpy(b->buf + b->got, data, len);
-	b->got += len;
-	return 0;
-}
-
-int wb_download_read(struct wb_client *c, const struct wb_download_src *src,
-		     int64_t off, void *buf, size_t len, size_t *got,
-		     struct wb_error *err)
-{
-	struct buf_sink b = { buf, len, 0, 0 };
-	struct wb_http_sink sink = { buf_write, NULL, &b };
-	int rc;
-
-	*got = 0;
-	if (len == 0)
-		return 0;
-	if (off < 0 || len > (size_t)(INT64_MAX - off))
-		return wb_error_set(err, -EINVAL, 0, "bad read range");
-	rc = wb_download_stream(c, src, off, off + (int64_t)len - 1, &sink,
-				err);
-	if (rc == -ECANCELED && b.overrun)
-		rc = wb_error_set(err, -EIO, 0, "%s: storage sent more than "
-				  "the %zu bytes asked for", src->label ?
-				  src->label : "download", len);
-	if (!rc)
-		*got = b.got;
-	return rc;
-}
-
 /* ---- listing ---------------------------------------------------------- */
 
 void wb_run_file_free(struct wb_run_file *f)
@@ -196,7 +153,7 @@ static int file_from_node(const cJSON *node, struct wb_run_file **out)
 
 	*out = NULL;
 	if (!rc)
-		rc = dneed_str(node, "name", &f->name);
+		rc = api_need_str(node, "name", &f->name);
 	if (!rc)
 		rc = api_dup_str(node, "md5", &f->md5);
 	if (!rc)
@@ -218,7 +175,7 @@ static int file_from_node(const cJSON *node, struct wb_run_file **out)
 
 static const cJSON *locate_files(const cJSON *data, const char **missing)
 {
-	const cJSON *run = dpath(data, missing, "project", "run", NULL);
+	const cJSON *run = api_path(data, missing, "project", "run", NULL);
 	const cJSON *files = wb_json_get(run, "files");
 
 	if (run && !cJSON_IsObject(files)) {
@@ -243,12 +200,12 @@ static int file_edge(void *ud, const cJSON *edge, struct wb_error *err)
 	int rc = file_from_node(wb_json_get(edge, "node"), &f);
 
 	if (rc)
-		return ditem_error(err, rc, l->what);
+		return api_item_error(err, rc, l->what);
 	if (!l->exact)
 		return l->cb(l->ud, f);
 	/* LIKE compares with the column's collation (possibly case-
 	 * insensitive) and a placeholder never uploaded has no updatedAt:
-	 * only an exact, real file counts (§12.2). */
+	 * only an exact, real file counts. */
 	if (!l->found && strcmp(f->name, l->exact) == 0 && f->updated_at)
 		l->found = f;
 	else
@@ -262,17 +219,19 @@ static int files_query(struct wb_client *c, const char *entity,
 		       struct wb_error *err)
 {
 	char what[512];
-	cJSON *vars = dvars("entity", entity, "project", project, "name", run,
-			    "pattern", pattern, NULL);
-	struct dpage p = {
-		.op = "RunFiles", .cursor_var = "fileCursor", .what = what,
-		.locate = locate_files, .edge = file_edge, .ud = l,
+	struct api_pager p = {
+		.op = "RunFiles", .cursor_var = "fileCursor",
+		.size_var = "fileLimit",
+		.per_page = per_page > 0 ? per_page : FILES_PER_PAGE,
+		.what = what, .locate = locate_files, .edge = file_edge,
+		.ud = l,
 	};
 
 	snprintf(what, sizeof(what), "%s/%s/%s", entity, project, run);
 	l->what = what;
-	return dpage_run(c, &p, dvars_int(vars, "fileLimit", per_page > 0
-					  ? per_page : FILES_PER_PAGE), err);
+	return api_pages(c, &p, api_vars("entity", entity, "project", project,
+					 "name", run, "pattern", pattern,
+					 NULL), err);
 }
 
 int wb_run_files_list(struct wb_client *c, const char *entity,
@@ -377,17 +336,4 @@ int wb_run_file_stream(struct wb_client *c, const struct wb_run_file_loc *loc,
 	};
 
 	return wb_download_stream(c, &src, start, end, sink, err);
-}
-
-int wb_run_file_read(struct wb_client *c, const struct wb_run_file_loc *loc,
-		     int64_t off, void *buf, size_t len, size_t *got,
-		     struct wb_error *err)
-{
-	struct run_file_ref r = { c, loc };
-	struct wb_download_src src = {
-		.url = loc->url, .refresh = run_file_refresh,
-		.refresh_ud = &r, .label = loc->name,
-	};
-
-	return wb_download_read(c, &src, off, buf, len, got, err);
 }

@@ -1,15 +1,18 @@
 /* runs.c — runs of a project: the paged listing (wb_runs_list), the batched
  * parallel fetch by name (wb_runs_fetch) and one run (wb_run_get), all with
- * optional heavy fields (wandb-api.md §4, §12.3–4). */
+ * optional heavy fields, and a run as JSON (wb_run_json). Listing order and
+ * batching: doc/api-notes.md, "Pagination" and "Runs and batching". */
 #include <errno.h>
-#include <pthread.h>
+#include <stdatomic.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "api_util.h"
 #include "wb_api.h"
+#include "wb_strmap.h"
 
 #define RUNS_PER_PAGE_LIGHT 1000
 #define RUNS_PER_PAGE_HEAVY 50
@@ -23,7 +26,14 @@
 #define FETCH_BATCH_LIGHT 200
 #define DEFAULT_ORDER "+created_at" /* oldest first: stable while runs are added */
 
-const struct api_run_heavy api_run_heavy[] = {
+/* The heavy fields: mask bit, GraphQL field, the Runs/Run variable that
+ * switches it on, and where its JSON text lands in struct wb_run. */
+static const struct {
+	unsigned bit;
+	const char *field;
+	const char *var;
+	size_t offset;
+} run_heavy[] = {
 	{ WB_RUN_CONFIG, "config", "withConfig",
 	  offsetof(struct wb_run, config) },
 	{ WB_RUN_SUMMARY, "summaryMetrics", "withSummary",
@@ -33,10 +43,14 @@ const struct api_run_heavy api_run_heavy[] = {
 	{ WB_RUN_HISTORY_KEYS, "historyKeys", "withHistoryKeys",
 	  offsetof(struct wb_run, history_keys) },
 };
-const size_t api_run_n_heavy =
-	sizeof(api_run_heavy) / sizeof(api_run_heavy[0]);
+static const size_t n_run_heavy =
+	sizeof(run_heavy) / sizeof(run_heavy[0]);
 
-const struct api_run_str api_run_strs[] = {
+/* The string members of a run node and where their copies live. */
+static const struct {
+	const char *key;
+	size_t offset;
+} run_strs[] = {
 	{ "id", offsetof(struct wb_run, id) },
 	{ "name", offsetof(struct wb_run, name) },
 	{ "displayName", offsetof(struct wb_run, display_name) },
@@ -52,7 +66,8 @@ const struct api_run_str api_run_strs[] = {
 	{ "heartbeatAt", offsetof(struct wb_run, heartbeat_at) },
 	{ "updatedAt", offsetof(struct wb_run, updated_at) },
 };
-const size_t api_run_n_strs = sizeof(api_run_strs) / sizeof(api_run_strs[0]);
+static const size_t n_run_strs =
+	sizeof(run_strs) / sizeof(run_strs[0]);
 
 static char **run_slot(struct wb_run *r, size_t offset)
 {
@@ -63,10 +78,10 @@ void wb_run_free(struct wb_run *r)
 {
 	if (!r)
 		return;
-	for (size_t i = 0; i < api_run_n_strs; i++)
-		free(*run_slot(r, api_run_strs[i].offset));
-	for (size_t i = 0; i < api_run_n_heavy; i++)
-		free(*run_slot(r, api_run_heavy[i].offset));
+	for (size_t i = 0; i < n_run_strs; i++)
+		free(*run_slot(r, run_strs[i].offset));
+	for (size_t i = 0; i < n_run_heavy; i++)
+		free(*run_slot(r, run_heavy[i].offset));
 	free(r->user_name);
 	free(r->user_username);
 	free(r->web_url);
@@ -124,9 +139,9 @@ static int run_from_node(struct wb_client *c, const cJSON *node,
 	int rc = r ? 0 : -ENOMEM;
 
 	*out = NULL;
-	for (size_t i = 0; !rc && i < api_run_n_strs; i++)
-		rc = api_dup_str(node, api_run_strs[i].key,
-				 run_slot(r, api_run_strs[i].offset));
+	for (size_t i = 0; !rc && i < n_run_strs; i++)
+		rc = api_dup_str(node, run_strs[i].key,
+				 run_slot(r, run_strs[i].offset));
 	if (!rc)
 		rc = api_dup_str(user, "name", &r->user_name);
 	if (!rc)
@@ -135,10 +150,10 @@ static int run_from_node(struct wb_client *c, const cJSON *node,
 		rc = fill_tags(r, wb_json_get(node, "tags"));
 	if (!rc && !r->name)
 		rc = -EBADMSG;
-	for (size_t i = 0; !rc && i < api_run_n_heavy; i++)
-		if (heavy & api_run_heavy[i].bit)
-			rc = heavy_text(node, api_run_heavy[i].field,
-					run_slot(r, api_run_heavy[i].offset));
+	for (size_t i = 0; !rc && i < n_run_heavy; i++)
+		if (heavy & run_heavy[i].bit)
+			rc = heavy_text(node, run_heavy[i].field,
+					run_slot(r, run_heavy[i].offset));
 	if (!rc) {
 		r->heavy = heavy & WB_RUN_HEAVY_ALL;
 		r->history_line_count = api_int64(node, "historyLineCount");
@@ -157,70 +172,82 @@ static int run_from_node(struct wb_client *c, const cJSON *node,
 	return 0;
 }
 
+/* ---- a run as JSON ----------------------------------------------------- */
+
+int wb_run_json(const struct wb_run *r, const char *entity,
+		const char *project, unsigned heavy, cJSON **out)
+{
+	struct wb_jb b = wb_jb_new();
+	int rc = 0;
+
+	wb_jb_str(&b, "id", r->name);
+	wb_jb_str(&b, "name", r->name);
+	wb_jb_str(&b, "displayName", r->display_name);
+	wb_jb_str(&b, "state", r->state);
+	wb_jb_str(&b, "entity", entity);
+	wb_jb_str(&b, "project", project);
+	wb_jb_str(&b, "url", r->web_url);
+	wb_jb_strv(&b, "tags", r->tags, r->n_tags);
+	wb_jb_str(&b, "group", r->group);
+	wb_jb_str(&b, "jobType", r->job_type);
+	wb_jb_str(&b, "notes", r->notes ? r->notes : r->description);
+	wb_jb_str(&b, "host", r->host);
+	if (r->user_name || r->user_username) {
+		struct wb_jb user = wb_jb_new();
+		int user_rc = 0;
+		cJSON *item;
+
+		wb_jb_str(&user, "name", r->user_name);
+		wb_jb_str(&user, "username", r->user_username);
+		item = wb_jb_done(&user, &user_rc);
+		wb_jb_item(&b, "user", item, user_rc);
+	} else {
+		wb_jb_str(&b, "user", NULL);
+	}
+	wb_jb_str(&b, "createdAt", r->created_at);
+	wb_jb_str(&b, "heartbeatAt", r->heartbeat_at);
+	wb_jb_str(&b, "updatedAt", r->updated_at);
+	wb_jb_str(&b, "sweep", r->sweep_name);
+	wb_jb_str(&b, "commit", r->commit);
+	wb_jb_int(&b, "historyLineCount", r->history_line_count);
+	wb_jb_int(&b, "projectId", r->project_id);
+	wb_jb_str(&b, "storageId", r->id);
+	for (size_t i = 0; i < n_run_heavy; i++)
+		if (heavy & r->heavy & run_heavy[i].bit)
+			wb_jb_json(&b, run_heavy[i].field,
+				   *(char *const *)((const char *)r +
+						    run_heavy[i].offset));
+	*out = wb_jb_done(&b, &rc);
+	return rc;
+}
+
 /* ---- names already delivered (dedupe across pages) -------------------- */
 
-struct name_set {
-	char **slots; /* open addressing, NULL = empty; keys are copies since
-			 the runs themselves go to the callback */
-	size_t cap, n;
-};
-
-static uint64_t name_hash(const char *s)
+/* A set of names in a wb_strmap: each key is its own value, a copy the set
+ * owns (the runs themselves go to the callback). 1 when name was added, 0
+ * when it was already there, -ENOMEM. */
+static int name_set_add(struct wb_strmap *s, const char *name)
 {
-	uint64_t h = 1469598103934665603ull; /* FNV-1a */
+	char *copy;
 
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ull;
-	return h;
-}
-
-static int set_grow(struct name_set *s)
-{
-	size_t cap = s->cap ? s->cap * 2 : 256;
-	char **slots = calloc(cap, sizeof(*slots));
-
-	if (!slots)
+	if (wb_strmap_get(s, name))
+		return 0;
+	copy = strdup(name);
+	if (!copy || wb_strmap_put(s, copy, copy, NULL)) {
+		free(copy);
 		return -ENOMEM;
-	for (size_t i = 0; i < s->cap; i++) {
-		size_t j;
-
-		if (!s->slots[i])
-			continue;
-		for (j = name_hash(s->slots[i]) & (cap - 1); slots[j];
-		     j = (j + 1) & (cap - 1))
-			;
-		slots[j] = s->slots[i];
 	}
-	free(s->slots);
-	s->slots = slots;
-	s->cap = cap;
-	return 0;
-}
-
-/* 1 when name was added, 0 when it was already there, -ENOMEM. */
-static int set_add(struct name_set *s, const char *name)
-{
-	size_t j;
-
-	if ((s->n + 1) * 2 > s->cap && set_grow(s))
-		return -ENOMEM;
-	for (j = name_hash(name) & (s->cap - 1); s->slots[j];
-	     j = (j + 1) & (s->cap - 1))
-		if (strcmp(s->slots[j], name) == 0)
-			return 0;
-	s->slots[j] = strdup(name);
-	if (!s->slots[j])
-		return -ENOMEM;
-	s->n++;
 	return 1;
 }
 
-static void set_clear(struct name_set *s)
+static void name_set_clear(struct wb_strmap *s)
 {
-	for (size_t i = 0; i < s->cap; i++)
-		free(s->slots[i]);
-	free(s->slots);
-	memset(s, 0, sizeof(*s));
+	size_t pos = 0;
+	char *name;
+
+	while ((name = wb_strmap_next(s, &pos)))
+		free(name);
+	wb_strmap_clear(s);
 }
 
 /* ---- the paged Runs query --------------------------------------------- */
@@ -234,127 +261,80 @@ struct runs_req {
 	int64_t limit;       /* 0 = all */
 };
 
-static int add_heavy_vars(cJSON *vars, unsigned heavy)
+/* Variables of Runs (or of Run, with `name` for the run). */
+static cJSON *runs_vars(const char *entity, const char *project,
+			const char *name, const char *order,
+			const char *filters, unsigned heavy)
 {
-	for (size_t i = 0; i < api_run_n_heavy; i++)
-		if (!cJSON_AddBoolToObject(vars, api_run_heavy[i].var,
-					   (heavy & api_run_heavy[i].bit) != 0))
-			return -ENOMEM;
-	return 0;
-}
+	cJSON *vars = api_vars("entity", entity, "project", project,
+			       "name", name, "order", order,
+			       "filters", filters, NULL);
 
-static cJSON *runs_vars(const struct runs_req *q, const char *cursor,
-			int first)
-{
-	cJSON *vars = cJSON_CreateObject();
-
-	if (!vars || !cJSON_AddStringToObject(vars, "entity", q->entity) ||
-	    !cJSON_AddStringToObject(vars, "project", q->project) ||
-	    !cJSON_AddNumberToObject(vars, "perPage", first) ||
-	    !cJSON_AddStringToObject(vars, "order", q->order) ||
-	    (q->filters && !cJSON_AddStringToObject(vars, "filters",
-						    q->filters)) ||
-	    (cursor && !cJSON_AddStringToObject(vars, "cursor", cursor)) ||
-	    add_heavy_vars(vars, q->heavy)) {
-		cJSON_Delete(vars);
-		return NULL;
-	}
+	for (size_t i = 0; i < n_run_heavy; i++)
+		vars = api_vars_bool(vars, run_heavy[i].var,
+				     (heavy & run_heavy[i].bit) != 0);
 	return vars;
 }
 
-typedef int (*deliver_fn)(void *ud, struct wb_run *r);
+/* One listing's state: the names delivered so far (dedupe across pages)
+ * and their count (for the limit). */
+struct runs_ctx {
+	struct wb_client *c;
+	const struct runs_req *q;
+	wb_run_cb cb;
+	void *ud;
+	struct wb_strmap seen;
+	int64_t taken;
+	char what[512];
+};
 
-/* Hand every node of one page to deliver(), skipping names in seen.
- * *count is the number delivered so far (for the limit). */
-static int deliver_page(struct wb_client *c, const struct runs_req *q,
-			const cJSON *runs, struct name_set *seen,
-			int64_t *count, deliver_fn deliver, void *ud,
-			struct wb_error *err)
+static int run_edge(void *ud, const cJSON *edge, struct wb_error *err)
 {
-	const cJSON *e;
+	struct runs_ctx *x = ud;
+	struct wb_run *r;
+	int rc = run_from_node(x->c, wb_json_get(edge, "node"), x->q->entity,
+			       x->q->project, x->q->heavy, &r);
 
-	cJSON_ArrayForEach(e, api_edges(runs)) {
-		struct wb_run *r;
-		int rc = run_from_node(c, wb_json_get(e, "node"), q->entity,
-				       q->project, q->heavy, &r);
-
-		if (rc)
-			return wb_error_set(err, rc, 0, "runs of %s/%s: %s",
-					    q->entity, q->project,
-					    rc == -ENOMEM ? "out of memory"
-					    : "run without a name");
-		rc = set_add(seen, r->name);
-		if (rc <= 0) {
-			wb_run_free(r);
-			if (rc < 0)
-				return wb_error_set(err, rc, 0,
-						    "out of memory");
-			continue; /* seen on an earlier page */
-		}
-		rc = deliver(ud, r);
-		if (rc)
-			return rc;
-		if (q->limit > 0 && ++*count >= q->limit)
-			return 0;
+	if (rc)
+		return api_item_error(err, rc, x->what);
+	rc = name_set_add(&x->seen, r->name);
+	if (rc <= 0) {
+		/* 0: seen on an earlier page (the order moved under us) */
+		wb_run_free(r);
+		return rc ? wb_error_set(err, rc, 0, "out of memory") : 0;
 	}
-	return 0;
+	rc = x->cb(x->ud, r);
+	if (!rc)
+		x->taken++;
+	return rc;
 }
 
-/* Every page of a Runs query, deduplicated by name. *stop (may be NULL) is
- * checked between pages so a parallel sibling's failure ends us early. */
+/* A project whose runs connection is null has no runs to list. */
+static const cJSON *locate_runs(const cJSON *data, const char **missing)
+{
+	return api_connection(api_path(data, missing, "project", NULL),
+			      "runs", missing);
+}
+
+/* Every page of a Runs query, deduplicated by name. A non-zero *stop (may
+ * be NULL) ends it between pages: a parallel sibling failed. */
 static int runs_pages(struct wb_client *c, const struct runs_req *q,
-		      deliver_fn deliver, void *ud, const int *stop,
+		      wb_run_cb cb, void *ud, const atomic_int *stop,
 		      struct wb_error *err)
 {
-	struct name_set seen = { 0 };
-	char *cursor = NULL;
-	int64_t count = 0;
+	struct runs_ctx x = { .c = c, .q = q, .cb = cb, .ud = ud };
+	struct api_pager p = {
+		.op = "Runs", .cursor_var = "cursor", .size_var = "perPage",
+		.per_page = q->per_page, .limit = q->limit,
+		.taken = &x.taken, .stop = stop, .what = x.what,
+		.locate = locate_runs, .edge = run_edge, .ud = &x,
+	};
 	int rc;
 
-	do {
-		int64_t first = q->per_page;
-		const cJSON *project;
-		cJSON *vars, *data = NULL;
-
-		if (q->limit > 0 && q->limit - count < first)
-			first = q->limit - count;
-		vars = runs_vars(q, cursor, (int)first);
-		if (!vars) {
-			rc = wb_error_set(err, -ENOMEM, 0, "out of memory");
-			break;
-		}
-		rc = wb_gql(c, "Runs", vars, &data, err);
-		if (rc)
-			break;
-		project = wb_json_get(data, "project");
-		if (!cJSON_IsObject(project)) {
-			rc = wb_error_set(err, -ENOENT, 0, "no project %s/%s "
-					  "(absent or not visible)",
-					  q->entity, q->project);
-		} else {
-			const cJSON *runs = wb_json_get(project, "runs");
-
-			rc = deliver_page(c, q, runs, &seen, &count, deliver,
-					  ud, err);
-			if (!rc && q->limit > 0 && count >= q->limit) {
-				free(cursor);
-				cursor = NULL;
-			} else if (!rc) {
-				rc = api_next_cursor(wb_json_get(runs,
-						     "pageInfo"), &cursor);
-				if (rc)
-					rc = wb_error_set(err, rc, 0,
-						"runs of %s/%s: %s", q->entity,
-						q->project, rc == -ENOMEM
-						? "out of memory"
-						: "next page without a new cursor");
-			}
-		}
-		cJSON_Delete(data);
-	} while (!rc && cursor && !(stop && __atomic_load_n(stop,
-							   __ATOMIC_ACQUIRE)));
-	free(cursor);
-	set_clear(&seen);
+	snprintf(x.what, sizeof(x.what), "%s/%s", q->entity, q->project);
+	rc = api_pages(c, &p, runs_vars(q->entity, q->project, NULL, q->order,
+					q->filters, q->heavy), err);
+	name_set_clear(&x.seen);
 	return rc;
 }
 
@@ -389,31 +369,37 @@ struct fetch {
 	unsigned heavy;
 	wb_run_cb cb;
 	void *ud;
-	pthread_mutex_t lock;  /* serialises cb and the fields below */
-	int stop;              /* set once anything failed or cb said stop */
-	int rc;                /* the first failure */
-	struct wb_error err;
+	atomic_int rc;         /* the first failure, the callback's or a
+				  batch's; once set, every batch stops */
+	struct wb_error err;   /* its message, written only by the batch
+				  whose failure was recorded */
 };
 
-/* The callback side of a batch: one caller at a time, nothing after a
- * stop. */
+/* Record rc as the fetch's failure unless one is recorded already; 1 when
+ * this call recorded it. */
+static int fetch_fail(struct fetch *f, int rc)
+{
+	int none = 0;
+
+	return atomic_compare_exchange_strong(&f->rc, &none, rc);
+}
+
+/* The callback side of a batch. The worker threads call it at the same
+ * time and no lock is held around cb, so the caller's work on each run
+ * (rendering, storing) goes on in parallel; after a failure nothing more
+ * is delivered. */
 static int fetch_deliver(void *ud, struct wb_run *r)
 {
 	struct fetch *f = ud;
-	int rc;
+	int rc = atomic_load(&f->rc);
 
-	pthread_mutex_lock(&f->lock);
-	if (f->stop) {
-		rc = f->rc ? f->rc : -ECANCELED;
+	if (rc) {
 		wb_run_free(r);
-	} else {
-		rc = f->cb(f->ud, r);
-		if (rc) {
-			f->rc = rc;
-			__atomic_store_n(&f->stop, 1, __ATOMIC_RELEASE);
-		}
+		return rc;
 	}
-	pthread_mutex_unlock(&f->lock);
+	rc = f->cb(f->ud, r);
+	if (rc)
+		fetch_fail(f, rc);
 	return rc;
 }
 
@@ -452,7 +438,7 @@ static int fetch_job(void *ud, size_t i)
 
 	if (to > f->n_names)
 		to = f->n_names;
-	if (__atomic_load_n(&f->stop, __ATOMIC_ACQUIRE))
+	if (atomic_load(&f->rc))
 		return -ECANCELED;
 	filter = batch_filter(f, from, to);
 	if (!filter) {
@@ -460,18 +446,13 @@ static int fetch_job(void *ud, size_t i)
 	} else {
 		q.filters = filter;
 		q.per_page = (int)(to - from);
-		rc = runs_pages(f->c, &q, fetch_deliver, f, &f->stop, &err);
+		rc = runs_pages(f->c, &q, fetch_deliver, f, &f->rc, &err);
 		free(filter);
 	}
-	if (rc) {
-		pthread_mutex_lock(&f->lock);
-		if (!f->stop || (!f->rc && rc != -ECANCELED)) {
-			f->rc = rc;
-			f->err = err;
-			__atomic_store_n(&f->stop, 1, __ATOMIC_RELEASE);
-		}
-		pthread_mutex_unlock(&f->lock);
-	}
+	/* A batch stopped by another's failure (-ECANCELED, or that
+	 * failure's code) finds it recorded already. */
+	if (rc && fetch_fail(f, rc))
+		f->err = err;
 	return rc;
 }
 
@@ -479,18 +460,18 @@ static int fetch_job(void *ud, size_t i)
 static int distinct_names(const char *const *names, size_t n,
 			  const char ***out, size_t *n_out)
 {
-	struct name_set seen = { 0 };
+	struct wb_strmap seen = { 0 };
 	const char **v = calloc(n ? n : 1, sizeof(*v));
 	size_t k = 0;
 	int rc = v ? 0 : -ENOMEM;
 
 	for (size_t i = 0; !rc && i < n; i++) {
-		rc = set_add(&seen, names[i]);
-		if (rc == 1)
-			v[k++] = names[i];
-		rc = rc < 0 ? rc : 0;
+		if (wb_strmap_get(&seen, names[i]))
+			continue;
+		rc = wb_strmap_put(&seen, names[i], (void *)names[i], NULL);
+		v[k++] = names[i];
 	}
-	set_clear(&seen);
+	wb_strmap_clear(&seen);
 	if (rc) {
 		free(v);
 		return rc;
@@ -517,13 +498,12 @@ int wb_runs_fetch(struct wb_client *c, const char *entity, const char *project,
 	f.names = distinct;
 	f.batch = f.heavy ? FETCH_BATCH_HEAVY : FETCH_BATCH_LIGHT;
 	n_batches = (f.n_names + f.batch - 1) / f.batch;
-	pthread_mutex_init(&f.lock, NULL);
+	atomic_init(&f.rc, 0);
 	wb_client_parallel(c, n_batches, fetch_job, &f);
-	pthread_mutex_destroy(&f.lock);
 	free(distinct);
 	if (err && f.err.code)
 		*err = f.err;
-	return f.rc;
+	return atomic_load(&f.rc);
 }
 
 /* ---- one run ---------------------------------------------------------- */
@@ -532,34 +512,24 @@ int wb_run_get(struct wb_client *c, const char *entity, const char *project,
 	       const char *name, unsigned heavy, struct wb_run **out,
 	       struct wb_error *err)
 {
-	cJSON *vars = cJSON_CreateObject(), *data = NULL;
-	const cJSON *proj, *node;
+	const char *missing = NULL;
+	const cJSON *node;
+	cJSON *data;
 	int rc;
 
 	*out = NULL;
 	heavy &= WB_RUN_HEAVY_ALL;
-	if (!vars || !cJSON_AddStringToObject(vars, "entity", entity) ||
-	    !cJSON_AddStringToObject(vars, "project", project) ||
-	    !cJSON_AddStringToObject(vars, "name", name) ||
-	    add_heavy_vars(vars, heavy)) {
-		cJSON_Delete(vars);
-		return wb_error_set(err, -ENOMEM, 0, "out of memory");
-	}
-	rc = wb_gql(c, "Run", vars, &data, err);
+	rc = api_gql(c, "Run", runs_vars(entity, project, name, NULL, NULL,
+					 heavy), &data, err);
 	if (rc)
 		return rc;
-	proj = wb_json_get(data, "project");
-	node = wb_json_get(proj, "run");
-	if (!cJSON_IsObject(proj))
-		rc = wb_error_set(err, -ENOENT, 0, "no project %s/%s (absent "
-				  "or not visible)", entity, project);
-	else if (!cJSON_IsObject(node))
-		rc = wb_error_set(err, -ENOENT, 0, "no run %s/%s/%s", entity,
-				  project, name);
+	node = api_path(data, &missing, "project", "run", NULL);
+	if (!node)
+		rc = wb_error_set(err, -ENOENT, 0, "%s/%s/%s: %s not found "
+				  "(absent or not visible)", entity, project,
+				  name, missing);
 	else if ((rc = run_from_node(c, node, entity, project, heavy, out)))
-		rc = wb_error_set(err, rc, 0, "run %s/%s/%s: %s", entity,
-				  project, name, rc == -ENOMEM
-				  ? "out of memory" : "run without a name");
+		rc = api_item_error(err, rc, name);
 	cJSON_Delete(data);
 	return rc;
 }

@@ -1,6 +1,7 @@
 /* settings.c — where the base URL, app URL, API key, entity and organization
- * come from, the way the W&B SDK finds them (wb_settings.h, wandb-api.md
- * §1.2–1.3): overrides, environment, settings INI files and netrc.
+ * come from, the way the W&B SDK finds them (wb_settings.h; doc/api-notes.md,
+ * "Base URL, app URL and credentials"): overrides, environment, settings INI
+ * files and netrc.
  * Secrets read from netrc are wiped from every temporary buffer.
  */
 #include <ctype.h>

@@ -1,5 +1,6 @@
 /* sweeps.c — one sweep, the sweeps of a project and the runs of a sweep
- * (wandb-api.md §10). The config stays the server's YAML text. */
+ * (a Runs listing filtered by sweep ID). The config stays the server's YAML
+ * text. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,7 +41,7 @@ static int sweep_from_node(struct wb_client *c, const char *entity,
 	if (!rc)
 		rc = api_dup_str(node, "id", &s->id);
 	if (!rc)
-		rc = dneed_str(node, "name", &s->name);
+		rc = api_need_str(node, "name", &s->name);
 	if (!rc)
 		rc = api_dup_str(node, "displayName", &s->display_name);
 	if (!rc)
@@ -49,7 +50,9 @@ static int sweep_from_node(struct wb_client *c, const char *entity,
 		rc = api_dup_str(node, "state", &s->state);
 	if (!rc)
 		rc = api_dup_str(node, "description", &s->description);
-	if (!rc && !(s->config = ddup_or(wb_json_get_str(node, "config"), "")))
+	if (!rc && !(s->config = strdup(wb_json_get_str(node, "config")
+					 ? wb_json_get_str(node, "config")
+					 : "")))
 		rc = -ENOMEM;
 	if (!rc)
 		rc = api_dup_str(node, "createdAt", &s->created_at);
@@ -85,16 +88,16 @@ int wb_sweep_get(struct wb_client *c, const char *entity, const char *project,
 
 	*out = NULL;
 	snprintf(what, sizeof(what), "%s/%s/%s", entity, project, name);
-	rc = dgql(c, "GetSweep", dvars("entity", entity, "project", project,
+	rc = api_gql(c, "GetSweep", api_vars("entity", entity, "project", project,
 				       "name", name, NULL), &data, err);
 	if (rc)
 		return rc;
-	node = dpath(data, &missing, "project", "sweep", NULL);
+	node = api_path(data, &missing, "project", "sweep", NULL);
 	if (!node)
 		rc = wb_error_set(err, -ENOENT, 0, "%s: %s not found (absent "
 				  "or not visible)", what, missing);
 	else if ((rc = sweep_from_node(c, entity, project, node, out)))
-		rc = ditem_error(err, rc, what);
+		rc = api_item_error(err, rc, what);
 	cJSON_Delete(data);
 	return rc;
 }
@@ -116,7 +119,7 @@ static int sweep_edge(void *ud, const cJSON *edge, struct wb_error *err)
 				 wb_json_get(edge, "node"), &s);
 
 	if (rc)
-		return ditem_error(err, rc, x->what);
+		return api_item_error(err, rc, x->what);
 	rc = x->cb(x->ud, s);
 	if (!rc)
 		x->delivered++;
@@ -125,15 +128,7 @@ static int sweep_edge(void *ud, const cJSON *edge, struct wb_error *err)
 
 static const cJSON *locate_sweeps(const cJSON *data, const char **missing)
 {
-	return dpath(data, missing, "project", "sweeps", NULL);
-}
-
-/* Variables of GetSweeps, or of GetSweepsBase when filters is NULL. */
-static cJSON *sweeps_vars(const char *entity, const char *project,
-			  const char *filters, int per_page)
-{
-	return dvars_int(dvars("entity", entity, "project", project,
-			       "filters", filters, NULL), "perPage", per_page);
+	return api_path(data, missing, "project", "sweeps", NULL);
 }
 
 int wb_sweeps_list(struct wb_client *c, const char *entity,
@@ -141,25 +136,26 @@ int wb_sweeps_list(struct wb_client *c, const char *entity,
 		   struct wb_error *err)
 {
 	struct sweeps_ctx x = { c, entity, project, cb, ud, "", 0 };
-	struct dpage p = {
-		.op = "GetSweeps", .cursor_var = "cursor", .what = x.what,
-		.locate = locate_sweeps, .edge = sweep_edge, .ud = &x,
+	struct api_pager p = {
+		.op = "GetSweeps", .cursor_var = "cursor",
+		.size_var = "perPage",
+		.per_page = per_page > 0 ? per_page : SWEEPS_PER_PAGE,
+		.what = x.what, .locate = locate_sweeps, .edge = sweep_edge,
+		.ud = &x,
 	};
 	int rc;
 
 	snprintf(x.what, sizeof(x.what), "%s/%s", entity, project);
-	if (per_page <= 0)
-		per_page = SWEEPS_PER_PAGE;
-	/* $filters is required; "{}" is "all" (§10). */
-	rc = dpage_run(c, &p, sweeps_vars(entity, project, "{}", per_page),
-		       err);
+	/* $filters is required by GetSweeps; "{}" means all sweeps. */
+	rc = api_pages(c, &p, api_vars("entity", entity, "project", project,
+				       "filters", "{}", NULL), err);
 	if (rc == -EINVAL && !x.delivered) {
 		/* Servers before sweep filtering reject the argument. */
 		wb_log(WB_LOG_INFO, "%s: sweeps(filters:) not supported (%s)",
 		       x.what, err ? err->msg : "");
 		p.op = "GetSweepsBase";
-		rc = dpage_run(c, &p, sweeps_vars(entity, project, NULL,
-						  per_page), err);
+		rc = api_pages(c, &p, api_vars("entity", entity, "project",
+					       project, NULL), err);
 	}
 	return rc;
 }
@@ -185,7 +181,8 @@ int wb_sweep_runs(struct wb_client *c, const char *entity, const char *project,
 	term = cJSON_CreateObject();
 	if (and && term && cJSON_AddItemToArray(and, term)) {
 		if (cJSON_AddStringToObject(term, "sweep", sweep))
-			text = cJSON_PrintUnformatted(filter);
+			text = wb_json_print(filter, WB_JSON_COMPACT,
+					     NULL);
 	} else {
 		cJSON_Delete(term);
 	}

@@ -1,5 +1,5 @@
 /* viewer.c — who the API key belongs to: wb_viewer_get() (identity, default
- * entity, teams, organizations; wandb-api.md §2). */
+ * entity, teams, organizations). */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>

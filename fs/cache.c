@@ -1,5 +1,5 @@
 /* cache.c — the cache-policy module (wfs_cache.h): TTL classes, negative
- * entries, memory bound with LRU eviction, kernel timeouts and keep_cache.
+ * entries, memory bound with LRU eviction, kernel timeouts.
  *
  * One hash map from key to entry plus one LRU list (most recent at head).
  * Each entry is charged its value's bytes plus its own overhead; when the
@@ -14,7 +14,7 @@
 #include <time.h>
 
 #include "wfs_cache.h"
-#include "wfs_strmap.h"
+#include "wb_strmap.h"
 
 struct entry {
 	char *key;
@@ -29,7 +29,7 @@ struct wfs_cache {
 	pthread_mutex_t mu;
 	struct wfs_cache_policy pol;
 	double (*clock)(void);
-	struct wfs_strmap map;   /* key -> struct entry */
+	struct wb_strmap map;   /* key -> struct entry */
 	struct entry *head, *tail;
 	size_t bytes, negative;
 	uint64_t hits, misses, evictions;
@@ -73,8 +73,8 @@ void wfs_cache_policy_defaults(struct wfs_cache_policy *p)
 
 enum wfs_class wfs_class_for_run_state(const char *state)
 {
-	/* States from which a run still changes (wandb-api.md §4); anything
-	 * else (finished, crashed, failed, killed, preempted) is final. */
+	/* States from which a run still changes; anything else (finished,
+	 * crashed, failed, killed, preempted) is final. */
 	static const char *const live[] = { "running", "pending",
 					    "preempting" };
 
@@ -102,14 +102,6 @@ double wfs_cache_ttl(const struct wfs_cache *c, enum wfs_class cls)
 	default:
 		return c->pol.ttl;
 	}
-}
-
-int wfs_cache_keep_cache(enum wfs_class cls)
-{
-	/* A running run's files change under the reader: drop pages on open.
-	 * Other content changes only with a new version, which the open path
-	 * detects (and then does not keep the cache either). */
-	return cls != WFS_CLASS_RUNNING;
 }
 
 size_t wfs_cache_max_value(const struct wfs_cache *c)
@@ -145,7 +137,7 @@ struct wfs_cache *wfs_cache_new(const struct wfs_cache_policy *policy,
 		wfs_cache_policy_defaults(&c->pol);
 	c->clock = clock ? clock : mono_clock;
 	pthread_mutex_init(&c->mu, NULL);
-	wfs_strmap_init(&c->map);
+	wb_strmap_init(&c->map);
 	return c;
 }
 
@@ -179,7 +171,7 @@ static struct wfs_obj *entry_remove(struct wfs_cache *c, struct entry *e)
 {
 	struct wfs_obj *val = e->val;
 
-	wfs_strmap_del(&c->map, e->key);
+	wb_strmap_del(&c->map, e->key);
 	lru_unlink(c, e);
 	c->bytes -= e->charge;
 	if (!val)
@@ -235,17 +227,21 @@ static void enforce_bounds(struct wfs_cache *c, struct entry *keep,
 	}
 }
 
-enum wfs_hit wfs_cache_get(struct wfs_cache *c, const char *key,
-			   unsigned flags, struct wfs_obj **out)
+enum wfs_hit wfs_cache_lookup(struct wfs_cache *c, const char *key,
+			      unsigned flags, struct wfs_obj **out,
+			      double *left)
 {
 	enum wfs_hit hit = WFS_MISS;
 	struct entry *e;
+	double now;
 
 	*out = NULL;
+	if (left)
+		*left = 0;
 	pthread_mutex_lock(&c->mu);
-	e = wfs_strmap_get(&c->map, key);
+	e = wb_strmap_get(&c->map, key);
 	if (e) {
-		int fresh = c->clock() < e->expires;
+		int fresh = (now = c->clock()) < e->expires;
 
 		if (!e->val) {
 			hit = fresh ? WFS_ABSENT : WFS_MISS;
@@ -257,6 +253,8 @@ enum wfs_hit wfs_cache_get(struct wfs_cache *c, const char *key,
 			lru_unlink(c, e);
 			lru_push_head(c, e);
 		}
+		if (hit == WFS_FRESH && left)
+			*left = e->expires - now;
 	}
 	if (hit == WFS_FRESH || hit == WFS_ABSENT)
 		c->hits++;
@@ -264,6 +262,12 @@ enum wfs_hit wfs_cache_get(struct wfs_cache *c, const char *key,
 		c->misses++;
 	pthread_mutex_unlock(&c->mu);
 	return hit;
+}
+
+enum wfs_hit wfs_cache_get(struct wfs_cache *c, const char *key,
+			   unsigned flags, struct wfs_obj **out)
+{
+	return wfs_cache_lookup(c, key, flags, out, NULL);
 }
 
 static int store(struct wfs_cache *c, const char *key, struct wfs_obj *val,
@@ -285,10 +289,10 @@ static int store(struct wfs_cache *c, const char *key, struct wfs_obj *val,
 	e->charge = sizeof(*e) + strlen(key) + 1 + (val ? val->bytes : 0);
 	pthread_mutex_lock(&c->mu);
 	e->expires = c->clock() + wfs_cache_ttl(c, cls);
-	old = wfs_strmap_get(&c->map, key);
+	old = wb_strmap_get(&c->map, key);
 	if (old)
 		drops_add(&d, entry_remove(c, old));
-	rc = wfs_strmap_put(&c->map, e->key, e, NULL);
+	rc = wb_strmap_put(&c->map, e->key, e, NULL);
 	if (rc == 0) {
 		lru_push_head(c, e);
 		c->bytes += e->charge;
@@ -323,7 +327,7 @@ void wfs_cache_drop(struct wfs_cache *c, const char *key)
 	struct entry *e;
 
 	pthread_mutex_lock(&c->mu);
-	e = wfs_strmap_get(&c->map, key);
+	e = wb_strmap_get(&c->map, key);
 	if (e)
 		val = entry_remove(c, e);
 	pthread_mutex_unlock(&c->mu);
@@ -348,7 +352,7 @@ void wfs_cache_free(struct wfs_cache *c)
 		return;
 	while (c->head)
 		wfs_obj_unref(entry_remove(c, c->head));
-	wfs_strmap_clear(&c->map);
+	wb_strmap_clear(&c->map);
 	pthread_mutex_destroy(&c->mu);
 	free(c);
 }

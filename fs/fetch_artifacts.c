@@ -3,7 +3,7 @@
  * aliases, single versions, manifests (checked and bounded), a run's
  * logged/used versions, and the organization, registries and registry
  * collections of registry/. Single-flight and storing go through
- * wfs_fetch_core.h.
+ * wfs_fill.h.
  *
  * Cache keys: "AT/ENT/PROJ" types, "AC/ENT/PROJ/TYPE" collections of a
  * type, "AV/ENT/PROJ/COLL" a collection, "av/ENT/PROJ/COLL/N" version vN,
@@ -22,7 +22,7 @@
 #include "wfs_art_tree.h"
 #include "wfs_artifacts.h"
 #include "wfs_fetch.h"
-#include "wfs_fetch_core.h"
+#include "wfs_fill.h"
 
 /* Versions per page of a collection listing (each carries the version's
  * metadata, which may be large). */
@@ -96,7 +96,7 @@ static int names_done(struct wfs *fs, const char *key, struct names_ctx *x,
 		      int rc, const struct wb_error *err, const char *what,
 		      double t0, struct wfs_obj **out)
 {
-	wfs_fetch_api_done(what, x->names->n, t0, rc);
+	wfs_fill_logged(fs, what, x->names->n, t0, rc);
 	if (!rc)
 		rc = x->rc;
 	if (rc) {
@@ -108,7 +108,7 @@ static int names_done(struct wfs *fs, const char *key, struct names_ctx *x,
 		return wfs_fetch_errno(rc, err, what);
 	}
 	wfs_names_sort(x->names);
-	wfs_fetch_store(fs, key, &x->names->obj, WFS_CLASS_LISTING);
+	wfs_fill_store(fs, key, &x->names->obj, WFS_CLASS_LISTING);
 	*out = &x->names->obj;
 	return 0;
 }
@@ -145,7 +145,7 @@ static int fill_names(struct wfs *fs, const char *key, const void *arg,
 		wfs_obj_unref(org ? &org->obj : NULL);
 		return -ENOMEM;
 	}
-	t0 = wfs_fetch_now_ms();
+	t0 = wfs_fill_now_ms(fs);
 	switch (a->kind) {
 	case N_TYPES:
 		snprintf(what, sizeof(what), "ArtifactTypes %s/%s", a->ent,
@@ -180,7 +180,7 @@ static int fill_names(struct wfs *fs, const char *key, const void *arg,
 static int names_get(struct wfs *fs, const char *key,
 		     const struct names_arg *a, struct wfs_names **out)
 {
-	return wfs_fetch_cached_or_fill(fs, key, fill_names, a,
+	return wfs_fill_cached(fs, key, fill_names, a,
 					(struct wfs_obj **)out);
 }
 
@@ -204,7 +204,7 @@ int wfs_fetch_art_collections(struct wfs *fs, const char *ent,
 
 	snprintf(key, sizeof(key), "AC/%s/%s/%s", ent, proj, type);
 	snprintf(tkey, sizeof(tkey), "AT/%s/%s", ent, proj);
-	rc = wfs_fetch_listing_lacks(fs, tkey, type);
+	rc = wfs_fill_lacks(fs, tkey, type);
 	return rc ? rc : names_get(fs, key, &a, out);
 }
 
@@ -223,7 +223,7 @@ int wfs_fetch_registry_colls(struct wfs *fs, const char *registry,
 	int rc;
 
 	snprintf(key, sizeof(key), "RC/%s", registry);
-	rc = wfs_fetch_listing_lacks(fs, "RG", registry);
+	rc = wfs_fill_lacks(fs, "RG", registry);
 	return rc ? rc : names_get(fs, key, &a, out);
 }
 
@@ -276,7 +276,7 @@ static struct wfs_art_version *version_store(struct wfs *fs,
 	}
 	v = wfs_render_art_version(a, url);
 	if (v)
-		wfs_fetch_store(fs, key, &v->obj, WFS_CLASS_IMMUTABLE);
+		wfs_fill_store(fs, key, &v->obj, WFS_CLASS_IMMUTABLE);
 	return v;
 }
 
@@ -294,7 +294,7 @@ static int fill_version(struct wfs *fs, const char *key, const void *arg,
 	struct wb_error err = { 0 };
 	struct wfs_art_version *v;
 	char what[2 * WFS_KEY_MAX], name[WFS_KEY_MAX];
-	double t0 = wfs_fetch_now_ms();
+	double t0 = wfs_fill_now_ms(fs);
 	int rc;
 
 	snprintf(name, sizeof(name), "%s:v%lld", va->coll,
@@ -303,7 +303,7 @@ static int fill_version(struct wfs *fs, const char *key, const void *arg,
 		 va->w->project, name);
 	rc = wb_artifact_get(fs->client, va->w->entity, va->w->project, name,
 			     &a, &err);
-	wfs_fetch_api_done(what, rc ? 0 : 1, t0, rc);
+	wfs_fill_logged(fs, what, rc ? 0 : 1, t0, rc);
 	if (!rc && version_index(a->version) != va->index) {
 		/* Not the version asked for: nothing to show under it. */
 		wb_artifact_free(a);
@@ -353,7 +353,7 @@ int wfs_fetch_art_version(struct wfs *fs, const struct wfs_art_where *w,
 	if (coll_lacks(fs, w, coll, index))
 		return -ENOENT;
 	version_key(key, w, coll, index);
-	return wfs_fetch_cached_or_fill(fs, key, fill_version, &va,
+	return wfs_fill_cached(fs, key, fill_version, &va,
 					(struct wfs_obj **)out);
 }
 
@@ -484,7 +484,7 @@ static int fill_coll(struct wfs *fs, const char *key, const void *arg,
 	struct coll_ctx x = { .fs = fs, .id = id };
 	struct wb_error err = { 0 };
 	char what[WFS_KEY_MAX];
-	double t0 = wfs_fetch_now_ms();
+	double t0 = wfs_fill_now_ms(fs);
 	int rc;
 
 	x.c = calloc(1, sizeof(*x.c));
@@ -497,7 +497,7 @@ static int fill_coll(struct wfs *fs, const char *key, const void *arg,
 					  id->w->project, id->coll,
 					  VERSIONS_PER_PAGE, coll_cb_version,
 					  &x, &err);
-	wfs_fetch_api_done(what, x.c->n_versions, t0, rc);
+	wfs_fill_logged(fs, what, x.c->n_versions, t0, rc);
 	if (!rc)
 		rc = x.rc;
 	if (!rc && x.c->n_versions > 1)
@@ -516,7 +516,7 @@ static int fill_coll(struct wfs *fs, const char *key, const void *arg,
 	}
 	x.c->obj.bytes += x.c->n_versions * sizeof(int64_t) +
 			  x.c->n_aliases * (sizeof(*x.c->aliases) + 32);
-	wfs_fetch_store(fs, key, &x.c->obj, WFS_CLASS_ALIAS);
+	wfs_fill_store(fs, key, &x.c->obj, WFS_CLASS_ALIAS);
 	*out = &x.c->obj;
 	return 0;
 }
@@ -528,7 +528,7 @@ int wfs_fetch_art_coll(struct wfs *fs, const struct wfs_art_where *w,
 	char key[WFS_KEY_MAX];
 
 	snprintf(key, sizeof(key), "AV/%s/%s/%s", w->entity, w->project, coll);
-	return wfs_fetch_cached_or_fill(fs, key, fill_coll, &id,
+	return wfs_fill_cached(fs, key, fill_coll, &id,
 					(struct wfs_obj **)out);
 }
 
@@ -578,9 +578,9 @@ static int fill_manifest(struct wfs *fs, const char *key, const void *arg,
 		rc = -EFBIG;
 		goto verdict;
 	}
-	t0 = wfs_fetch_now_ms();
+	t0 = wfs_fill_now_ms(fs);
 	rc = wb_manifest_fetch(fs->client, a->id, &m, &err);
-	wfs_fetch_api_done("Manifest", m ? m->n_entries : 0, t0, rc);
+	wfs_fill_logged(fs, "Manifest", m ? m->n_entries : 0, t0, rc);
 	if (rc) {
 		if (!manifest_verdict(rc)) {
 			wfs_obj_unref(&rec->obj);
@@ -612,7 +612,7 @@ static int fill_manifest(struct wfs *fs, const char *key, const void *arg,
 	rec->m = m;
 verdict:
 	rec->err = rc;
-	wfs_fetch_store(fs, key, &rec->obj, WFS_CLASS_IMMUTABLE);
+	wfs_fill_store(fs, key, &rec->obj, WFS_CLASS_IMMUTABLE);
 	*out = &rec->obj;
 	return 0;
 }
@@ -624,7 +624,7 @@ int wfs_fetch_art_manifest(struct wfs *fs, const struct wfs_art_version *v,
 	int rc;
 
 	snprintf(key, sizeof(key), "am/%s", v->a->id);
-	rc = wfs_fetch_cached_or_fill(fs, key, fill_manifest, v,
+	rc = wfs_fill_cached(fs, key, fill_manifest, v,
 				      (struct wfs_obj **)out);
 	if (!rc && (*out)->err) {
 		rc = (*out)->err;
@@ -780,7 +780,7 @@ static int fill_run_arts(struct wfs *fs, const char *key, const void *arg,
 	struct wb_error err = { 0 };
 	struct wfs_run_arts *r;
 	char what[WFS_KEY_MAX];
-	double t0 = wfs_fetch_now_ms();
+	double t0 = wfs_fill_now_ms(fs);
 	int rc;
 
 	snprintf(what, sizeof(what), "RunArtifacts %s/%s/%s %s", ra->ent,
@@ -788,7 +788,7 @@ static int fill_run_arts(struct wfs *fs, const char *key, const void *arg,
 	rc = wb_run_artifacts_list(fs->client, ra->ent, ra->proj, ra->run,
 				   ra->used ? WB_RUN_USED : WB_RUN_LOGGED, 0,
 				   run_arts_cb, &x, &err);
-	wfs_fetch_api_done(what, x.n, t0, rc);
+	wfs_fill_logged(fs, what, x.n, t0, rc);
 	if (!rc)
 		rc = x.rc;
 	r = run_arts_build(&x);
@@ -803,7 +803,7 @@ static int fill_run_arts(struct wfs *fs, const char *key, const void *arg,
 		}
 		return wfs_fetch_errno(rc, &err, what);
 	}
-	wfs_fetch_store(fs, key, &r->obj, WFS_CLASS_LISTING);
+	wfs_fill_store(fs, key, &r->obj, WFS_CLASS_LISTING);
 	*out = &r->obj;
 	return 0;
 }
@@ -816,7 +816,7 @@ int wfs_fetch_run_arts(struct wfs *fs, const char *ent, const char *proj,
 
 	snprintf(key, sizeof(key), "RA/%s/%s/%s/%c", ent, proj, run,
 		 used ? 'u' : 'l');
-	return wfs_fetch_cached_or_fill(fs, key, fill_run_arts, &ra,
+	return wfs_fill_cached(fs, key, fill_run_arts, &ra,
 					(struct wfs_obj **)out);
 }
 
@@ -889,12 +889,12 @@ static int fill_org(struct wfs *fs, const char *key, const void *arg,
 	struct wb_error err = { 0 };
 	struct wfs_art_org *rec;
 	struct wb_org *o;
-	double t0 = wfs_fetch_now_ms();
+	double t0 = wfs_fill_now_ms(fs);
 	int rc;
 
 	(void)arg;
 	rc = org_choose(fs, &o, &err);
-	wfs_fetch_api_done("Organization", rc ? 0 : 1, t0, rc);
+	wfs_fill_logged(fs, "Organization", rc ? 0 : 1, t0, rc);
 	if (rc && rc != -ENOENT)
 		return wfs_fetch_errno(rc, &err, "organization of registry/");
 	rec = calloc(1, sizeof(*rec));
@@ -910,14 +910,14 @@ static int fill_org(struct wfs *fs, const char *key, const void *arg,
 	}
 	/* Chosen once per mount, none included: what registry/ shows does
 	 * not move. */
-	wfs_fetch_store(fs, key, &rec->obj, WFS_CLASS_IMMUTABLE);
+	wfs_fill_store(fs, key, &rec->obj, WFS_CLASS_IMMUTABLE);
 	*out = &rec->obj;
 	return 0;
 }
 
 int wfs_fetch_art_org(struct wfs *fs, struct wfs_art_org **out)
 {
-	int rc = wfs_fetch_cached_or_fill(fs, "RO", fill_org, NULL,
+	int rc = wfs_fill_cached(fs, "RO", fill_org, NULL,
 					  (struct wfs_obj **)out);
 
 	if (!rc && !(*out)->name) {

@@ -118,7 +118,7 @@ static void usage(const char *prog)
 "  --cache-max-disk=N[KMGT]    bound of the disk cache, LRU (20G; 0 = none)\n"
 "  --max-requests=N            API requests in flight at once (12)\n"
 "  --timeout=SECS              per API request, retries included (%g)\n"
-"  --prefetch-runs=N           runs fetched together for config/summary (%d)\n"
+"  --prefetch-runs=N           most runs read ahead of a walk (%d)\n"
 "  --log-file=FILE             log each API request and its duration\n"
 "  --registry-org=ORG          organization of registry/ (the viewer's first)\n"
 "  -o name=value,...           the same options (cache_ttl=60,...) and FUSE\n"
@@ -381,6 +381,8 @@ static int run_session(struct wfs *fs, struct fuse_args *args,
 		       const struct wb_settings *settings,
 		       const struct wb_viewer *viewer)
 {
+	struct wfs_fetch_config fc = { .cache = fs->cache,
+				       .prefetch_runs = fs->opt.prefetch_runs };
 	struct fuse_cmdline_opts fo = { 0 };
 	struct fuse_loop_config *loop;
 	struct fuse_session *se;
@@ -414,7 +416,9 @@ static int run_session(struct wfs *fs, struct fuse_args *args,
 		wb_log(WB_LOG_ERROR, "cannot start the data plane");
 		goto out_unmount;
 	}
-	if (viewer && wfs_fetch_seed_viewer(fs, viewer))
+	wfs_backend_client(&fc.backend, fs->client);
+	fs->fetch = wfs_fetch_new(&fc);
+	if (!fs->fetch || (viewer && wfs_fetch_seed_viewer(fs->fetch, viewer)))
 		goto out_unmount;
 	wb_log(WB_LOG_INFO, "mounted %s at %s", settings->base_url,
 	       fo.mountpoint);
@@ -437,6 +441,9 @@ static int run_session(struct wfs *fs, struct fuse_args *args,
 	rc = rc < 0 ? 1 : 0;
 	wfs_ops_release_all(fs);
 out_unmount:
+	/* Before the client goes: read-ahead may still be using it. */
+	wfs_fetch_free(fs->fetch);
+	fs->fetch = NULL;
 	fuse_session_unmount(se);
 out_signals:
 	fuse_remove_signal_handlers(se);
@@ -516,18 +523,16 @@ int main(int argc, char *argv[])
 	fs.uid = getuid();
 	fs.gid = getgid();
 	fs.cache = wfs_cache_new(&fs.opt.policy, NULL);
-	fs.fetch = wfs_fetch_new();
 	fs.nodes = wfs_nodes_new(&wfs_type_root);
-	if (!fs.cache || !fs.fetch || !fs.nodes) {
+	if (!fs.cache || !fs.nodes) {
 		fprintf(stderr, "wandbfs: out of memory\n");
 		goto out_fs;
 	}
 	rc = run_session(&fs, &args, &settings, viewer);
 out_fs:
-	wfs_data_free(fs.data); /* every file is closed; before its client */
+	wfs_nodes_free(fs.nodes); /* closes the readers of streamed files */
+	wfs_data_free(fs.data); /* before its client */
 	wb_client_free(fs.client);
-	wfs_nodes_free(fs.nodes);
-	wfs_fetch_free(fs.fetch);
 	wfs_cache_free(fs.cache);
 	pthread_mutex_destroy(&fs.handles_mu);
 	wb_viewer_free(viewer);

@@ -1,11 +1,12 @@
 /* node.c — the node table and what is generic to every node (wfs_node.h):
- * creation and lifetime (kernel lookups + driver references), stable inode
- * numbers, attributes of every kind, the open-time page cache decision,
+ * creation and lifetime (kernel lookups, live children), stable inode
+ * numbers, attributes of every kind, the reader of a streamed file,
  * directory entry lists, extended attribute lists and fixed-children
  * directory types. */
 #include <errno.h>
 #include <inttypes.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -152,7 +153,7 @@ int wfs_names_list(int rc, struct wfs_names *names,
 int wfs_stat_mount_time(struct wfs *fs, struct wfs_stat *st)
 {
 	st->mtime = fs->mount_time;
-	st->cls = WFS_CLASS_LISTING;
+	st->ttl = wfs_cache_ttl(fs->cache, WFS_CLASS_LISTING);
 	return 0;
 }
 
@@ -173,7 +174,7 @@ struct wfs_nodes *wfs_nodes_new(const struct wfs_node_type *root_type)
 	}
 	t->root.ino = 1; /* FUSE_ROOT_ID */
 	t->root.nlookup = 1; /* never forgotten */
-	wfs_strmap_init(&t->root.children);
+	wb_strmap_init(&t->root.children);
 	t->next_generation = 1;
 	return t;
 }
@@ -193,6 +194,20 @@ size_t wfs_nodes_count(struct wfs_nodes *t)
 	return n;
 }
 
+/* Free a node that has no children left, with its reader. The reader only
+ * cancels its prefetch and drops references: it never calls back into the
+ * node table, so this may run under its lock. */
+static void node_dispose(struct wfs_node *node)
+{
+	void *stream = atomic_load(&node->stream);
+
+	if (stream)
+		node->type->release(stream);
+	wb_strmap_clear(&node->children);
+	free(node->name);
+	free(node);
+}
+
 /* Free node if nothing holds it any more, then its parent in turn.
  * Called with t->mu held. */
 static void maybe_free(struct wfs_nodes *t, struct wfs_node *node)
@@ -200,10 +215,8 @@ static void maybe_free(struct wfs_nodes *t, struct wfs_node *node)
 	while (node && node != &t->root && !node->nlookup && !node->refs) {
 		struct wfs_node *parent = node->parent;
 
-		wfs_strmap_del(&parent->children, node->name);
-		wfs_strmap_clear(&node->children);
-		free(node->name);
-		free(node);
+		wb_strmap_del(&parent->children, node->name);
+		node_dispose(node);
 		t->count--;
 		parent->refs--;
 		node = parent;
@@ -213,9 +226,9 @@ static void maybe_free(struct wfs_nodes *t, struct wfs_node *node)
 /* Stable inode number: FNV-1a over the path, never 0 or the root's 1. */
 uint64_t wfs_node_child_ino(const struct wfs_node *parent, const char *name)
 {
-	uint64_t h = parent->ino == 1 ? WFS_HASH_SEED : parent->ino;
+	uint64_t h = parent->ino == 1 ? WB_HASH_SEED : parent->ino;
 
-	h = wfs_hash_str(wfs_hash_str(h, "/"), name);
+	h = wb_hash_str(wb_hash_str(h, "/"), name);
 	return h > 1 ? h : h + 2;
 }
 
@@ -227,7 +240,7 @@ int wfs_node_child(struct wfs_nodes *t, struct wfs_node *dir,
 	int rc = 0;
 
 	pthread_mutex_lock(&t->mu);
-	node = wfs_strmap_get(&dir->children, name);
+	node = wb_strmap_get(&dir->children, name);
 	if (node) {
 		node->nlookup++;
 		goto done;
@@ -245,7 +258,7 @@ int wfs_node_child(struct wfs_nodes *t, struct wfs_node *dir,
 	if (node)
 		node->name = strdup(name);
 	if (!node || !node->name ||
-	    wfs_strmap_put(&dir->children, node->name, node, NULL)) {
+	    wb_strmap_put(&dir->children, node->name, node, NULL)) {
 		if (node)
 			free(node->name);
 		free(node);
@@ -258,7 +271,7 @@ int wfs_node_child(struct wfs_nodes *t, struct wfs_node *dir,
 	node->ino = wfs_node_child_ino(dir, name);
 	node->generation = t->next_generation++;
 	node->nlookup = 1;
-	wfs_strmap_init(&node->children);
+	wb_strmap_init(&node->children);
 	dir->refs++;
 	t->count++;
 done:
@@ -277,33 +290,17 @@ void wfs_node_forget(struct wfs_nodes *t, struct wfs_node *node, uint64_t n)
 	pthread_mutex_unlock(&t->mu);
 }
 
-void wfs_node_hold(struct wfs_nodes *t, struct wfs_node *node)
-{
-	pthread_mutex_lock(&t->mu);
-	node->refs++;
-	pthread_mutex_unlock(&t->mu);
-}
-
-void wfs_node_release(struct wfs_nodes *t, struct wfs_node *node)
-{
-	pthread_mutex_lock(&t->mu);
-	node->refs--;
-	maybe_free(t, node);
-	pthread_mutex_unlock(&t->mu);
-}
-
 /* Free every node below dir (unmount: the kernel sends no more forgets). */
 static void free_subtree(struct wfs_node *dir)
 {
 	struct wfs_node *child;
 	size_t pos = 0;
 
-	while ((child = wfs_strmap_next(&dir->children, &pos))) {
+	while ((child = wb_strmap_next(&dir->children, &pos))) {
 		free_subtree(child);
-		free(child->name);
-		free(child);
+		node_dispose(child);
 	}
-	wfs_strmap_clear(&dir->children);
+	wb_strmap_clear(&dir->children);
 }
 
 void wfs_nodes_free(struct wfs_nodes *t)
@@ -323,10 +320,10 @@ const struct wfs_node *wfs_node_up(const struct wfs_node *node, int up)
 	return node;
 }
 
-/* ---- attributes and open ------------------------------------------------- */
+/* ---- attributes ------------------------------------------------------------ */
 
-/* A symlink's attributes: its times and class, and its target's length as
- * its size. */
+/* A symlink's attributes: its times and lifetime, and its target's length
+ * as its size. */
 static int link_stat(struct wfs *fs, struct wfs_node *link,
 		     struct wfs_stat *st)
 {
@@ -339,10 +336,9 @@ static int link_stat(struct wfs *fs, struct wfs_node *link,
 	return rc;
 }
 
-int wfs_node_attr(struct wfs *fs, struct wfs_nodes *t, struct wfs_node *node,
-		  struct stat *st, double *timeout)
+int wfs_node_attr(struct wfs *fs, struct wfs_node *node, struct stat *st,
+		  double *timeout)
 {
-	enum wfs_class cls;
 	int rc;
 
 	memset(st, 0, sizeof(*st));
@@ -364,76 +360,48 @@ int wfs_node_attr(struct wfs *fs, struct wfs_nodes *t, struct wfs_node *node,
 		if (kind != S_IFDIR) {
 			st->st_size = (off_t)ds.size;
 			st->st_blocks = (blkcnt_t)((ds.size + 511) / 512);
-			pthread_mutex_lock(&t->mu);
-			node->reported_size = (size_t)ds.size;
-			pthread_mutex_unlock(&t->mu);
 		}
 		st->st_mtime = ds.mtime;
 		st->st_ctime = ds.ctime ? ds.ctime : ds.mtime;
-		cls = ds.cls;
+		*timeout = ds.ttl;
 	} else {
 		struct wfs_blob *blob;
 
-		rc = node->type->content(fs, node, &blob, &cls);
+		rc = node->type->content(fs, node, &blob, timeout);
 		if (rc)
 			return rc;
 		st->st_mode = S_IFREG | 0444;
 		st->st_nlink = 1;
 		st->st_size = (off_t)blob->len;
 		st->st_blocks = (blkcnt_t)((blob->len + 511) / 512);
-		st->st_mtime = st->st_ctime = blob->mtime;
-		pthread_mutex_lock(&t->mu);
-		node->reported_size = blob->len;
-		node->reported_version = blob->version;
-		pthread_mutex_unlock(&t->mu);
+		st->st_mtim.tv_sec = blob->mtime;
+		/* Bytes that change while their server time does not (an edit
+		 * without a heartbeat) still change the mtime the kernel
+		 * compares, so it drops the old pages. */
+		st->st_mtim.tv_nsec = (long)(blob->version % 1000000000u);
+		st->st_ctime = blob->mtime;
 		wfs_obj_unref(&blob->obj);
 	}
-	st->st_atime = st->st_mtime;
-	*timeout = wfs_cache_ttl(fs->cache, cls);
+	st->st_atim = st->st_mtim;
 	return 0;
 }
 
-int wfs_node_open(struct wfs *fs, struct wfs_nodes *t, struct wfs_node *node,
-		  struct wfs_blob **blob, int *keep_cache, int *direct_io)
+int wfs_node_stream(struct wfs *fs, struct wfs_node *node, void **fh)
 {
-	enum wfs_class cls;
+	void *s = atomic_load(&node->stream), *none = NULL;
 	int rc;
 
-	rc = node->type->content(fs, node, blob, &cls);
-	if (rc)
-		return rc;
-	*keep_cache = 0;
-	*direct_io = 0;
-	pthread_mutex_lock(&t->mu);
-	if ((*blob)->len != node->reported_size) {
-		/* The kernel's i_size is not this content's size: reading
-		 * through the page cache would cut or pad it. */
-		*direct_io = 1;
-	} else {
-		*keep_cache = (*blob)->version == node->reported_version &&
-			      wfs_cache_keep_cache(cls);
-		node->reported_version = (*blob)->version;
+	if (!s) {
+		rc = node->type->open(fs, node, &s);
+		if (rc)
+			return rc;
+		/* Two first reads may race: the first reader published wins. */
+		if (!atomic_compare_exchange_strong(&node->stream, &none, s)) {
+			node->type->release(s);
+			s = none;
+		}
 	}
-	pthread_mutex_unlock(&t->mu);
-	return 0;
-}
-
-int wfs_node_open_stream(struct wfs *fs, struct wfs_nodes *t,
-			 struct wfs_node *node, void **fh, int *keep_cache)
-{
-	struct wfs_stat st = { 0 };
-	int rc;
-
-	rc = node->type->stat(fs, node, &st);
-	if (rc)
-		return rc;
-	rc = node->type->open(fs, node, fh);
-	if (rc)
-		return rc;
-	pthread_mutex_lock(&t->mu);
-	*keep_cache = (size_t)st.size == node->reported_size &&
-		      wfs_cache_keep_cache(st.cls);
-	pthread_mutex_unlock(&t->mu);
+	*fh = s;
 	return 0;
 }
 

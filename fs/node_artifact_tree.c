@@ -164,7 +164,7 @@ static int tree_stat(struct wfs *fs, struct wfs_node *node,
 	if (rc)
 		return rc;
 	st->mtime = st->ctime = v->ctime;
-	st->cls = WFS_CLASS_IMMUTABLE;
+	st->ttl = wfs_cache_ttl(fs->cache, WFS_CLASS_IMMUTABLE);
 	wfs_obj_unref(&v->obj);
 	return 0;
 }
@@ -385,7 +385,7 @@ static int file_stat(struct wfs *fs, struct wfs_node *file,
 		return rc;
 	rc = wfs_data_size(fs->data, &f.src, &st->size);
 	st->mtime = st->ctime = f.at.v->ctime;
-	st->cls = WFS_CLASS_IMMUTABLE;
+	st->ttl = wfs_cache_ttl(fs->cache, WFS_CLASS_IMMUTABLE);
 	src_done(&f);
 	return rc;
 }
@@ -476,7 +476,7 @@ static int ref_readlink(struct wfs *fs, struct wfs_node *link, char **target,
 		return rc;
 	rc = ref_target(e, target);
 	st->mtime = st->ctime = at.v->ctime;
-	st->cls = WFS_CLASS_IMMUTABLE;
+	st->ttl = wfs_cache_ttl(fs->cache, WFS_CLASS_IMMUTABLE);
 	wfs_art_at_clear(&at);
 	return rc;
 }

@@ -324,7 +324,7 @@ const struct wfs_node_type wfs_type_artifacts = {
 /* ---- <name>:v<N>.json --------------------------------------------------- */
 
 static int json_content(struct wfs *fs, struct wfs_node *file,
-			struct wfs_blob **blob, enum wfs_class *cls)
+			struct wfs_blob **blob, double *ttl)
 {
 	struct wfs_art_version *v;
 	int rc = wfs_art_version_of(fs, file, &v);
@@ -332,7 +332,7 @@ static int json_content(struct wfs *fs, struct wfs_node *file,
 	if (rc)
 		return rc;
 	*blob = wfs_obj_ref(&v->json->obj);
-	*cls = WFS_CLASS_IMMUTABLE;
+	*ttl = wfs_cache_ttl(fs->cache, WFS_CLASS_IMMUTABLE);
 	wfs_obj_unref(&v->obj);
 	return 0;
 }
@@ -374,7 +374,7 @@ static int alias_readlink(struct wfs *fs, struct wfs_node *link,
 	}
 	if (!rc) {
 		st->mtime = c->mtime;
-		st->cls = WFS_CLASS_ALIAS;
+		st->ttl = wfs_cache_ttl(fs->cache, WFS_CLASS_ALIAS);
 	}
 	wfs_obj_unref(c ? &c->obj : NULL);
 	wfs_art_where_clear(&w);

@@ -12,10 +12,10 @@ static int entity_lookup(struct wfs *fs, struct wfs_node *dir,
 	struct wfs_project_rec *rec;
 	int rc;
 
-	/* Characters W&B forbids in project names (wandb-api.md §11). */
+	/* Characters W&B forbids in project names. */
 	if (strpbrk(name, "\\#?%:"))
 		return -ENOENT;
-	rc = wfs_fetch_project(fs, dir->name, name, &rec);
+	rc = wfs_fetch_project(fs->fetch, dir->name, name, &rec, NULL);
 	if (rc)
 		return rc;
 	wfs_obj_unref(&rec->obj);
@@ -29,7 +29,7 @@ static int entity_list(struct wfs *fs, struct wfs_node *dir,
 	struct wfs_names *names;
 	int rc;
 
-	rc = wfs_fetch_projects(fs, dir->name, &names);
+	rc = wfs_fetch_projects(fs->fetch, dir->name, &names);
 	for (size_t i = 0; !rc && i < names->n; i++)
 		rc = wfs_dirents_add(out, names->v[i], &wfs_type_project);
 	if (names)
@@ -40,10 +40,10 @@ static int entity_list(struct wfs *fs, struct wfs_node *dir,
 static int entity_stat(struct wfs *fs, struct wfs_node *dir,
 		       struct wfs_stat *st)
 {
-	int rc = wfs_fetch_entity(fs, dir->name);
+	int rc = wfs_fetch_entity(fs->fetch, dir->name);
 
 	st->mtime = fs->mount_time;
-	st->cls = WFS_CLASS_LISTING;
+	st->ttl = wfs_cache_ttl(fs->cache, WFS_CLASS_LISTING);
 	return rc;
 }
 

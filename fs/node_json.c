@@ -1,80 +1,74 @@
 /* node_json.c — the rendered JSON files: project.json (from the project
- * record) and a run's config.json, summary.json (heavy fields, fetched in
- * sibling batches) and metadata.json (light fields, free with the listing).
- * Bytes come finished from the cache (wfs_render.h). */
+ * record) and a run's config.json, summary.json (heavy files, each fetched
+ * for a group of runs at once) and metadata.json (light record, free with
+ * the listing, rendered when first read). Bytes come finished from the cache (wfs_render.h). */
 #include <errno.h>
 
 #include "wfs_fetch.h"
 #include "wfs_node.h"
 
 static int project_json(struct wfs *fs, struct wfs_node *file,
-			struct wfs_blob **blob, enum wfs_class *cls)
+			struct wfs_blob **blob, double *ttl)
 {
 	const struct wfs_node *proj = wfs_node_up(file, 1);
 	struct wfs_project_rec *rec;
-	int rc = wfs_fetch_project_full(fs, wfs_node_up(proj, 1)->name,
-					proj->name, &rec);
+	int rc = wfs_fetch_project_full(fs->fetch, wfs_node_up(proj, 1)->name,
+					proj->name, &rec, ttl);
 
 	if (rc)
 		return rc;
 	*blob = wfs_obj_ref(&rec->json->obj);
-	*cls = WFS_CLASS_LISTING;
 	wfs_obj_unref(&rec->obj);
 	return 0;
 }
 
-enum run_file { RUN_CONFIG, RUN_SUMMARY, RUN_METADATA };
-
-static int run_json(struct wfs *fs, struct wfs_node *file, enum run_file which,
-		    struct wfs_blob **blob, enum wfs_class *cls)
+/* A heavy file of the run this file is in. */
+static int run_file(struct wfs *fs, struct wfs_node *file, enum wfs_part part,
+		    struct wfs_blob **blob, double *ttl)
 {
 	const struct wfs_node *run = wfs_node_up(file, 1);
-	struct wfs_run_rec *rec;
-	struct wfs_blob *b;
-	int rc, err;
+	struct wfs_run_file *rf;
+	int rc;
 
-	rc = wfs_fetch_run(fs, wfs_node_up(run, 3)->name,
-			   wfs_node_up(run, 2)->name, run->name,
-			   which != RUN_METADATA, &rec);
+	rc = wfs_fetch_run_file(fs->fetch, wfs_node_up(run, 3)->name,
+				wfs_node_up(run, 2)->name, run->name, part,
+				&rf, ttl);
 	if (rc)
 		return rc;
-	switch (which) {
-	case RUN_CONFIG:
-		b = rec->config;
-		err = rec->config_err;
-		break;
-	case RUN_SUMMARY:
-		b = rec->summary;
-		err = rec->summary_err;
-		break;
-	default:
-		b = rec->metadata;
-		err = 0;
-		break;
-	}
-	*cls = rec->cls;
-	*blob = b ? wfs_obj_ref(&b->obj) : NULL;
-	wfs_obj_unref(&rec->obj);
+	*blob = rf->blob ? wfs_obj_ref(&rf->blob->obj) : NULL;
+	rc = rf->err;
+	wfs_obj_unref(&rf->obj);
 	/* The server sent text that is not JSON: nothing honest to show. */
-	return b ? 0 : err == -ENOMEM ? -ENOMEM : -EIO;
+	return *blob ? 0 : rc == -ENOMEM ? -ENOMEM : -EIO;
 }
 
 static int config_json(struct wfs *fs, struct wfs_node *file,
-		       struct wfs_blob **blob, enum wfs_class *cls)
+		       struct wfs_blob **blob, double *ttl)
 {
-	return run_json(fs, file, RUN_CONFIG, blob, cls);
+	return run_file(fs, file, WFS_PART_CONFIG, blob, ttl);
 }
 
 static int summary_json(struct wfs *fs, struct wfs_node *file,
-			struct wfs_blob **blob, enum wfs_class *cls)
+			struct wfs_blob **blob, double *ttl)
 {
-	return run_json(fs, file, RUN_SUMMARY, blob, cls);
+	return run_file(fs, file, WFS_PART_SUMMARY, blob, ttl);
 }
 
 static int metadata_json(struct wfs *fs, struct wfs_node *file,
-			 struct wfs_blob **blob, enum wfs_class *cls)
+			 struct wfs_blob **blob, double *ttl)
 {
-	return run_json(fs, file, RUN_METADATA, blob, cls);
+	const struct wfs_node *run = wfs_node_up(file, 1);
+	struct wfs_run_rec *rec;
+	int rc;
+
+	rc = wfs_fetch_run(fs->fetch, wfs_node_up(run, 3)->name,
+			   wfs_node_up(run, 2)->name, run->name, &rec, ttl);
+	if (rc)
+		return rc;
+	*blob = wfs_run_metadata(rec, wfs_node_up(run, 3)->name,
+				 wfs_node_up(run, 2)->name);
+	wfs_obj_unref(&rec->obj);
+	return *blob ? 0 : -ENOMEM;
 }
 
 const struct wfs_node_type wfs_type_project_json = {

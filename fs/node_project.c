@@ -30,14 +30,13 @@ int wfs_project_dir_stat(struct wfs *fs, const struct wfs_node *project,
 			 struct wfs_stat *st)
 {
 	struct wfs_project_rec *rec;
-	int rc = wfs_fetch_project(fs, wfs_node_up(project, 1)->name,
-				   project->name, &rec);
+	int rc = wfs_fetch_project(fs->fetch, wfs_node_up(project, 1)->name,
+				   project->name, &rec, &st->ttl);
 
 	if (rc)
 		return rc;
 	st->mtime = rec->mtime;
 	st->ctime = rec->ctime;
-	st->cls = WFS_CLASS_LISTING;
 	wfs_obj_unref(&rec->obj);
 	return 0;
 }

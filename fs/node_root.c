@@ -32,7 +32,7 @@ static int root_lookup(struct wfs *fs, struct wfs_node *dir, const char *name,
 			return rc;
 		}
 	}
-	rc = wfs_fetch_entity(fs, name);
+	rc = wfs_fetch_entity(fs->fetch, name);
 	if (rc)
 		return rc;
 	*type = &wfs_type_entity;
@@ -51,7 +51,7 @@ static int root_list(struct wfs *fs, struct wfs_node *dir,
 	 * find out (logged) leaves it out rather than failing the root. */
 	if (wfs_fetch_art_org(fs, &org))
 		org = NULL;
-	rc = wfs_fetch_viewer(fs, &names);
+	rc = wfs_fetch_viewer(fs->fetch, &names);
 	for (size_t i = 0; !rc && i < names->n; i++)
 		if (!org || strcmp(names->v[i], "registry"))
 			rc = wfs_dirents_add(out, names->v[i],
@@ -68,7 +68,7 @@ static int root_stat(struct wfs *fs, struct wfs_node *dir, struct wfs_stat *st)
 {
 	(void)dir;
 	st->mtime = fs->mount_time;
-	st->cls = WFS_CLASS_LISTING;
+	st->ttl = wfs_cache_ttl(fs->cache, WFS_CLASS_LISTING);
 	return 0;
 }
 

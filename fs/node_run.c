@@ -31,14 +31,14 @@ static int run_list(struct wfs *fs, struct wfs_node *dir,
 static int run_stat(struct wfs *fs, struct wfs_node *dir, struct wfs_stat *st)
 {
 	struct wfs_run_rec *rec;
-	int rc = wfs_fetch_run(fs, wfs_node_up(dir, 3)->name,
-			       wfs_node_up(dir, 2)->name, dir->name, 0, &rec);
+	int rc = wfs_fetch_run(fs->fetch, wfs_node_up(dir, 3)->name,
+			       wfs_node_up(dir, 2)->name, dir->name, &rec,
+			       &st->ttl);
 
 	if (rc)
 		return rc;
 	st->mtime = rec->mtime;
 	st->ctime = rec->ctime;
-	st->cls = rec->cls;
 	wfs_obj_unref(&rec->obj);
 	return 0;
 }

@@ -7,9 +7,9 @@
 #include "wfs_fetch.h"
 #include "wfs_node.h"
 
-/* Whether name can be a W&B run ID (wandb-api.md §11: none of : ; , # ? /
- * ' and no surrounding whitespace): anything else is absent without a
- * request. */
+/* Whether name can be a W&B run ID (W&B refuses run IDs with any of
+ * : ; , # ? / ' or with surrounding whitespace): anything else is absent
+ * without a request. */
 static int run_id_possible(const char *name)
 {
 	size_t len = strlen(name);
@@ -27,8 +27,8 @@ static int runs_lookup(struct wfs *fs, struct wfs_node *dir, const char *name,
 
 	if (!run_id_possible(name))
 		return -ENOENT;
-	rc = wfs_fetch_run(fs, wfs_node_up(dir, 2)->name,
-			   wfs_node_up(dir, 1)->name, name, 0, &rec);
+	rc = wfs_fetch_run(fs->fetch, wfs_node_up(dir, 2)->name,
+			   wfs_node_up(dir, 1)->name, name, &rec, NULL);
 	if (rc)
 		return rc;
 	wfs_obj_unref(&rec->obj);
@@ -42,7 +42,7 @@ static int runs_list(struct wfs *fs, struct wfs_node *dir,
 	struct wfs_names *names;
 	int rc;
 
-	rc = wfs_fetch_runs(fs, wfs_node_up(dir, 2)->name,
+	rc = wfs_fetch_runs(fs->fetch, wfs_node_up(dir, 2)->name,
 			    wfs_node_up(dir, 1)->name, &names);
 	for (size_t i = 0; !rc && i < names->n; i++)
 		rc = wfs_dirents_add(out, names->v[i], &wfs_type_run);

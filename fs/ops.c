@@ -1,19 +1,28 @@
 /* ops.c — the FUSE low-level handlers (wfs_ops.h). Thin: find the node,
- * ask its type (wfs_node.h), reply exactly once. Every write-type operation
- * answers EROFS (the mount is also read-only, so the kernel usually answers
- * first). */
+ * ask its type (wfs_node.h), reply exactly once.
+ *
+ * What the kernel does without us: the mount is read-only (`ro`), so it
+ * answers EROFS itself to every write, create, mkdir, unlink, rename,
+ * link, symlink, mknod, setattr and xattr change, and no handler exists for
+ * them. Files are stateless: open answers ENOSYS, which tells the kernel to
+ * skip open and release for every file from then on (and to keep each
+ * file's pages across opens); flush has no handler, so the kernel stops
+ * sending it after the first ENOSYS. What keeps the kept pages correct:
+ * attribute timeouts never outlive the cache's freshness, and changed bytes
+ * always come with a changed size or mtime (wfs_node_attr), which makes the
+ * kernel drop the pages (FUSE_CAP_AUTO_INVAL_DATA). Nothing is pushed to
+ * the kernel from here (no notify_inval), so no handler can deadlock on a
+ * page the kernel holds locked for it. */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/statvfs.h>
 
-#include "wb_log.h"
 #include "wfs_node.h"
 #include "wfs_ops.h"
 
-/* Kernel FUSE knobs (peers.md §3): enough background requests for many
- * parallel readers, congestion at 3/4 of it. */
+/* Kernel FUSE knobs: enough background requests for many parallel readers
+ * (the kernel's default of 12 throttles readahead), congestion at 3/4. */
 #define MAX_BACKGROUND 64
 #define CONGESTION_THRESHOLD 48
 
@@ -45,8 +54,9 @@ static void op_init(void *userdata, struct fuse_conn_info *conn)
 		FUSE_CAP_PARALLEL_DIROPS,  /* lookups in one dir run at once */
 		FUSE_CAP_AUTO_INVAL_DATA,  /* new mtime/size drops old pages */
 	};
+	struct wfs *fs = userdata;
 
-	(void)userdata;
+	fs->no_open = (conn->capable & FUSE_CAP_NO_OPEN_SUPPORT) != 0;
 	for (size_t i = 0; i < sizeof(wanted) / sizeof(wanted[0]); i++)
 		if (conn->capable & wanted[i])
 			conn->want |= wanted[i];
@@ -84,7 +94,7 @@ static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	rc = wfs_node_child(fs->nodes, dir, name, type, &child);
 	if (rc)
 		return (void)fuse_reply_err(req, -rc);
-	rc = wfs_node_attr(fs, fs->nodes, child, &e.attr, &timeout);
+	rc = wfs_node_attr(fs, child, &e.attr, &timeout);
 	if (rc) {
 		wfs_node_forget(fs->nodes, child, 1);
 		if (rc == -ENOENT)
@@ -123,23 +133,19 @@ static void op_getattr(fuse_req_t req, fuse_ino_t ino,
 	int rc;
 
 	(void)fi;
-	rc = wfs_node_attr(fs, fs->nodes, NODE(req, ino), &st, &timeout);
+	rc = wfs_node_attr(fs, NODE(req, ino), &st, &timeout);
 	if (rc)
 		return (void)fuse_reply_err(req, -rc);
 	fuse_reply_attr(req, &st, timeout);
 }
 
-/* ---- open handles -------------------------------------------------------- */
+/* ---- open directories ------------------------------------------------------ */
 
-/* An open directory (a snapshot of its entries, so offsets stay valid),
- * an open whole-blob file (the content it was opened with) or an open
- * streamed file (its type's reader). */
+/* An open directory: a snapshot of its entries, so offsets stay valid
+ * while the listing refreshes. */
 struct wfs_handle {
 	struct wfs_handle *prev, *next;  /* fs->handles, under handles_mu */
 	struct wfs_dirents ents;
-	struct wfs_blob *blob;
-	const struct wfs_node_type *type; /* streamed: whose reader fh is */
-	void *fh;
 };
 
 static struct wfs_handle *handle_new(struct wfs *fs)
@@ -168,9 +174,6 @@ static void handle_free(struct wfs *fs, struct wfs_handle *h)
 		h->next->prev = h->prev;
 	pthread_mutex_unlock(&fs->handles_mu);
 	wfs_dirents_free(&h->ents);
-	wfs_obj_unref(h->blob ? &h->blob->obj : NULL);
-	if (h->fh)
-		h->type->release(h->fh);
 	free(h);
 }
 
@@ -251,7 +254,7 @@ static void readdir_common(fuse_req_t req, fuse_ino_t ino, size_t size,
 			e.attr.st_mode = wfs_type_mode(d->type);
 			if (plus && wfs_node_child(fs->nodes, dir, name,
 						   d->type, &child) == 0) {
-				if (wfs_node_attr(fs, fs->nodes, child, &e.attr,
+				if (wfs_node_attr(fs, child, &e.attr,
 						  &timeout) == 0) {
 					e.ino = INO(child);
 					e.generation = child->generation;
@@ -316,51 +319,33 @@ static void op_releasedir(fuse_req_t req, fuse_ino_t ino,
 static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct wfs *fs = FS(req);
-	struct wfs_node *node = NODE(req, ino);
-	struct wfs_handle *h;
-	int keep, direct, rc;
 
-	if ((fi->flags & O_ACCMODE) != O_RDONLY || (fi->flags & O_TRUNC))
-		return (void)fuse_reply_err(req, EROFS);
-	if (node->type->is_dir)
-		return (void)fuse_reply_err(req, EISDIR);
-	if (node->type->readlink)
-		return (void)fuse_reply_err(req, ELOOP);
-	h = handle_new(fs);
-	if (!h)
-		return (void)fuse_reply_err(req, ENOMEM);
-	direct = 0;
-	if (node->type->open) {
-		h->type = node->type;
-		rc = wfs_node_open_stream(fs, fs->nodes, node, &h->fh, &keep);
-	} else {
-		rc = wfs_node_open(fs, fs->nodes, node, &h->blob, &keep,
-				   &direct);
-	}
-	if (rc) {
-		handle_free(fs, h);
-		return (void)fuse_reply_err(req, -rc);
-	}
-	fi->fh = (uintptr_t)h;
-	fi->keep_cache = keep;
-	fi->direct_io = direct;
+	(void)ino;
+	if (fs->no_open)
+		return (void)fuse_reply_err(req, ENOSYS);
+	/* A kernel that must send opens: the same stateless files. */
+	fi->keep_cache = 1;
 	fi->noflush = 1;
-	if (fuse_reply_open(req, fi))
-		handle_free(fs, h);
+	fuse_reply_open(req, fi);
 }
 
-/* A streamed file: the type's reader fills a buffer of the kernel's size
+/* A streamed file: its node's reader fills a buffer of the kernel's size
  * (bounded by max_read). */
-static void read_stream(fuse_req_t req, struct wfs_handle *h, size_t size,
+static void read_stream(fuse_req_t req, struct wfs_node *node, size_t size,
 			off_t off)
 {
-	char *buf = malloc(size ? size : 1);
+	char *buf;
 	size_t got = 0;
+	void *fh;
 	int rc;
 
+	rc = wfs_node_stream(FS(req), node, &fh);
+	if (rc)
+		return (void)fuse_reply_err(req, -rc);
+	buf = malloc(size ? size : 1);
 	if (!buf)
 		return (void)fuse_reply_err(req, ENOMEM);
-	rc = h->type->read(h->fh, buf, size, off, &got);
+	rc = node->type->read(fh, buf, size, off, &got);
 	if (rc)
 		fuse_reply_err(req, -rc);
 	else
@@ -368,27 +353,31 @@ static void read_stream(fuse_req_t req, struct wfs_handle *h, size_t size,
 	free(buf);
 }
 
+/* Reads carry no handle: the file's current content, which is what the
+ * kernel was last told the size of unless it changed within the last
+ * instant of its attributes' life. */
 static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		    struct fuse_file_info *fi)
 {
-	const struct wfs_blob *blob = HANDLE(fi)->blob;
+	struct wfs_node *node = NODE(req, ino);
+	struct wfs_blob *blob;
+	double ttl;
+	int rc;
 
-	(void)ino;
-	if (HANDLE(fi)->fh)
-		return read_stream(req, HANDLE(fi), size, off);
+	(void)fi;
+	if (node->type->is_dir)
+		return (void)fuse_reply_err(req, EISDIR);
+	if (node->type->read)
+		return read_stream(req, node, size, off);
+	rc = node->type->content(FS(req), node, &blob, &ttl);
+	if (rc)
+		return (void)fuse_reply_err(req, -rc);
 	if (off < 0 || (size_t)off >= blob->len)
-		return (void)fuse_reply_buf(req, NULL, 0);
-	if (size > blob->len - (size_t)off)
+		size = 0;
+	else if (size > blob->len - (size_t)off)
 		size = blob->len - (size_t)off;
-	fuse_reply_buf(req, blob->data + off, size);
-}
-
-static void op_release(fuse_req_t req, fuse_ino_t ino,
-		       struct fuse_file_info *fi)
-{
-	(void)ino;
-	handle_free(FS(req), HANDLE(fi));
-	fuse_reply_err(req, 0);
+	fuse_reply_buf(req, size ? blob->data + off : NULL, size);
+	wfs_obj_unref(&blob->obj);
 }
 
 static void op_readlink(fuse_req_t req, fuse_ino_t ino)
@@ -493,102 +482,6 @@ static void op_statfs(fuse_req_t req, fuse_ino_t ino)
 	fuse_reply_statfs(req, &sv);
 }
 
-/* ---- everything that would write ----------------------------------------- */
-
-static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
-		       int to_set, struct fuse_file_info *fi)
-{
-	(void)ino, (void)attr, (void)to_set, (void)fi;
-	fuse_reply_err(req, EROFS);
-}
-
-static void op_mknod(fuse_req_t req, fuse_ino_t parent, const char *name,
-		     mode_t mode, dev_t rdev)
-{
-	(void)parent, (void)name, (void)mode, (void)rdev;
-	fuse_reply_err(req, EROFS);
-}
-
-static void op_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name,
-		     mode_t mode)
-{
-	(void)parent, (void)name, (void)mode;
-	fuse_reply_err(req, EROFS);
-}
-
-static void op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
-{
-	(void)parent, (void)name;
-	fuse_reply_err(req, EROFS);
-}
-
-static void op_symlink(fuse_req_t req, const char *link, fuse_ino_t parent,
-		       const char *name)
-{
-	(void)link, (void)parent, (void)name;
-	fuse_reply_err(req, EROFS);
-}
-
-static void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
-		      fuse_ino_t newparent, const char *newname,
-		      unsigned int flags)
-{
-	(void)parent, (void)name, (void)newparent, (void)newname, (void)flags;
-	fuse_reply_err(req, EROFS);
-}
-
-static void op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent,
-		    const char *newname)
-{
-	(void)ino, (void)newparent, (void)newname;
-	fuse_reply_err(req, EROFS);
-}
-
-static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf,
-		     size_t size, off_t off, struct fuse_file_info *fi)
-{
-	(void)ino, (void)buf, (void)size, (void)off, (void)fi;
-	fuse_reply_err(req, EROFS);
-}
-
-static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name,
-		      mode_t mode, struct fuse_file_info *fi)
-{
-	(void)parent, (void)name, (void)mode, (void)fi;
-	fuse_reply_err(req, EROFS);
-}
-
-static void op_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
-			const char *value, size_t size, int flags)
-{
-	(void)ino, (void)name, (void)value, (void)size, (void)flags;
-	fuse_reply_err(req, EROFS);
-}
-
-static void op_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
-{
-	(void)ino, (void)name;
-	fuse_reply_err(req, EROFS);
-}
-
-static void op_fallocate(fuse_req_t req, fuse_ino_t ino, int mode,
-			 off_t offset, off_t length, struct fuse_file_info *fi)
-{
-	(void)ino, (void)mode, (void)offset, (void)length, (void)fi;
-	fuse_reply_err(req, EROFS);
-}
-
-static void op_copy_file_range(fuse_req_t req, fuse_ino_t ino_in,
-			       off_t off_in, struct fuse_file_info *fi_in,
-			       fuse_ino_t ino_out, off_t off_out,
-			       struct fuse_file_info *fi_out, size_t len,
-			       int flags)
-{
-	(void)ino_in, (void)off_in, (void)fi_in, (void)ino_out, (void)off_out,
-		(void)fi_out, (void)len, (void)flags;
-	fuse_reply_err(req, EROFS);
-}
-
 const struct fuse_lowlevel_ops wfs_ops = {
 	.init = op_init,
 	.lookup = op_lookup,
@@ -599,25 +492,10 @@ const struct fuse_lowlevel_ops wfs_ops = {
 	.readdir = op_readdir,
 	.readdirplus = op_readdirplus,
 	.releasedir = op_releasedir,
+	.open = op_open,
+	.read = op_read,
 	.readlink = op_readlink,
 	.getxattr = op_getxattr,
 	.listxattr = op_listxattr,
-	.open = op_open,
-	.read = op_read,
-	.release = op_release,
 	.statfs = op_statfs,
-	.setattr = op_setattr,
-	.mknod = op_mknod,
-	.mkdir = op_mkdir,
-	.unlink = op_unlink,
-	.rmdir = op_unlink,
-	.symlink = op_symlink,
-	.rename = op_rename,
-	.link = op_link,
-	.write = op_write,
-	.create = op_create,
-	.setxattr = op_setxattr,
-	.removexattr = op_removexattr,
-	.fallocate = op_fallocate,
-	.copy_file_range = op_copy_file_range,
 };

@@ -1,18 +1,17 @@
 /* render.c — client results to served bytes (wfs_render.h): blobs, name
- * listings, project records (project.json) and run records (config.json via
- * wb_config_unwrap, summary.json as the server sent it, metadata.json from
- * the light fields). */
+ * listings, project records (project.json), light run records (metadata.json
+ * from the light fields) and a run's heavy files (config.json via
+ * wb_config_unwrap, summary.json as the server sent it). */
 #include <errno.h>
-#include <inttypes.h>
 #include <stdatomic.h>
-#include <stdio.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "wb_json.h"
 #include "wb_log.h"
 #include "wfs_render.h"
-#include "wfs_strmap.h"
+#include "wb_strmap.h"
 
 /* Longest name we accept from the server as a directory entry (NAME_MAX). */
 #define NAME_BYTES_MAX 255
@@ -114,7 +113,7 @@ static void names_free(struct wfs_obj *o)
 	for (size_t i = 0; i < l->n; i++)
 		free(l->v[i]);
 	free(l->v);
-	wfs_strmap_clear(l->index);
+	wb_strmap_clear(l->index);
 	free(l->index);
 	free(l);
 }
@@ -125,12 +124,12 @@ struct wfs_names *wfs_names_new(void)
 
 	if (!l)
 		return NULL;
-	l->index = calloc(1, sizeof(struct wfs_strmap));
+	l->index = calloc(1, sizeof(struct wb_strmap));
 	if (!l->index) {
 		free(l);
 		return NULL;
 	}
-	wfs_strmap_init(l->index);
+	wb_strmap_init(l->index);
 	wfs_obj_init(&l->obj, sizeof(*l), names_free);
 	return l;
 }
@@ -140,7 +139,7 @@ int wfs_names_add(struct wfs_names *l, const char *name)
 	size_t len = strlen(name);
 	char *copy;
 
-	if (wfs_strmap_get(l->index, name))
+	if (wb_strmap_get(l->index, name))
 		return 0;
 	if (l->n % 64 == 0) {
 		char **v = realloc(l->v, (l->n + 64) * sizeof(*v));
@@ -153,7 +152,7 @@ int wfs_names_add(struct wfs_names *l, const char *name)
 	if (!copy)
 		return -ENOMEM;
 	/* Positions are stored +1 so that a hit is never NULL. */
-	if (wfs_strmap_put(l->index, copy, (void *)(uintptr_t)(l->n + 1),
+	if (wb_strmap_put(l->index, copy, (void *)(uintptr_t)(l->n + 1),
 			   NULL)) {
 		free(copy);
 		return -ENOMEM;
@@ -161,13 +160,13 @@ int wfs_names_add(struct wfs_names *l, const char *name)
 	l->v[l->n++] = copy;
 	/* Charge the string, the pointer, and roughly two hash slots. */
 	l->obj.bytes += len + 1 + sizeof(char *) +
-			2 * sizeof(struct wfs_strmap_slot);
+			2 * sizeof(struct wb_strmap_slot);
 	return 0;
 }
 
 long wfs_names_find(const struct wfs_names *l, const char *name)
 {
-	uintptr_t pos = (uintptr_t)wfs_strmap_get(l->index, name);
+	uintptr_t pos = (uintptr_t)wb_strmap_get(l->index, name);
 
 	return pos ? (long)pos - 1 : -1;
 }
@@ -183,7 +182,7 @@ void wfs_names_sort(struct wfs_names *l)
 		return; /* (and l->v may be NULL) */
 	qsort(l->v, l->n, sizeof(*l->v), cmp_names);
 	for (size_t i = 0; i < l->n; i++)
-		wfs_strmap_put(l->index, l->v[i], (void *)(uintptr_t)(i + 1),
+		wb_strmap_put(l->index, l->v[i], (void *)(uintptr_t)(i + 1),
 			       NULL); /* replaces: cannot fail */
 }
 
@@ -193,51 +192,6 @@ int wfs_name_usable(const char *name)
 
 	return len > 0 && len <= NAME_BYTES_MAX && !strchr(name, '/') &&
 	       strcmp(name, ".") != 0 && strcmp(name, "..") != 0;
-}
-
-/* ---- cJSON helpers (NULL-tolerant: a failed allocation surfaces when
- * printing, which then returns NULL) ------------------------------------ */
-
-static void add_str(cJSON *o, const char *key, const char *val)
-{
-	cJSON_AddItemToObject(o, key, val ? cJSON_CreateString(val)
-					  : cJSON_CreateNull());
-}
-
-static void add_int(cJSON *o, const char *key, int64_t val, int known)
-{
-	char num[24];
-
-	if (!known) {
-		cJSON_AddItemToObject(o, key, cJSON_CreateNull());
-		return;
-	}
-	snprintf(num, sizeof(num), "%" PRId64, val);
-	cJSON_AddItemToObject(o, key, wb_json_number_from_text(num));
-}
-
-static void add_bool(cJSON *o, const char *key, int val)
-{
-	cJSON_AddItemToObject(o, key, val < 0 ? cJSON_CreateNull()
-				       : cJSON_CreateBool(val));
-}
-
-void wfs_json_add_str(cJSON *o, const char *key, const char *val)
-{
-	add_str(o, key, val);
-}
-
-void wfs_json_add_int(cJSON *o, const char *key, int64_t val, int known)
-{
-	add_int(o, key, val, known);
-}
-
-void wfs_json_add_strs(cJSON *o, const char *key, char *const *v, size_t n)
-{
-	cJSON *list = cJSON_AddArrayToObject(o, key);
-
-	for (size_t i = 0; list && i < n; i++)
-		cJSON_AddItemToArray(list, cJSON_CreateString(v[i]));
 }
 
 /* ---- projects ------------------------------------------------------------ */
@@ -254,9 +208,9 @@ struct wfs_project_rec *wfs_render_project(const struct wb_project *p,
 					   const struct wfs_project_rec *prev)
 {
 	struct wfs_project_rec *rec;
-	cJSON *o = cJSON_CreateObject();
+	cJSON *o;
 
-	if (!o)
+	if (wb_project_json(p, &o))
 		return NULL;
 	rec = calloc(1, sizeof(*rec));
 	if (!rec) {
@@ -265,16 +219,6 @@ struct wfs_project_rec *wfs_render_project(const struct wb_project *p,
 	}
 	rec->ctime = wfs_time_parse(p->created_at, 0);
 	rec->mtime = wfs_time_parse(p->updated_at, rec->ctime);
-	add_str(o, "name", p->name);
-	add_str(o, "entity", p->entity);
-	add_str(o, "id", p->id);
-	add_str(o, "description", p->description);
-	add_str(o, "access", p->access);
-	add_str(o, "createdAt", p->created_at);
-	add_str(o, "updatedAt", p->updated_at);
-	add_int(o, "runCount", p->run_count, p->run_count >= 0);
-	add_bool(o, "readOnly", p->read_only);
-	add_str(o, "url", p->web_url);
 	rec->json = wfs_blob_json(o, rec->mtime, prev ? prev->json : NULL);
 	cJSON_Delete(o);
 	if (!rec->json) {
@@ -291,129 +235,184 @@ struct wfs_project_rec *wfs_render_project(const struct wb_project *p,
 static void run_free(struct wfs_obj *o)
 {
 	struct wfs_run_rec *r = (struct wfs_run_rec *)o;
+	struct wfs_blob *meta = atomic_load(&r->metadata);
 
-	wfs_obj_unref(r->metadata ? &r->metadata->obj : NULL);
-	wfs_obj_unref(r->config ? &r->config->obj : NULL);
-	wfs_obj_unref(r->summary ? &r->summary->obj : NULL);
+	wfs_obj_unref(meta ? &meta->obj : NULL);
+	wfs_obj_unref(r->prev ? &r->prev->obj : NULL);
+	wb_run_free(r->run);
 	free(r);
 }
 
-/* metadata.json: the run's light fields in a fixed order, named as the
- * GraphQL Run fields are ("name" is the run ID; "id" too, as wandb.Api's
- * run.id; the opaque storage id is "storageId"). */
-static cJSON *metadata_tree(const struct wb_run *r, const char *entity,
-			    const char *project)
-{
-	cJSON *o = cJSON_CreateObject(), *user;
+/* The light fields metadata.json shows that are strings. */
+static const size_t light_strs[] = {
+	offsetof(struct wb_run, id), offsetof(struct wb_run, name),
+	offsetof(struct wb_run, display_name), offsetof(struct wb_run, state),
+	offsetof(struct wb_run, group), offsetof(struct wb_run, job_type),
+	offsetof(struct wb_run, notes), offsetof(struct wb_run, description),
+	offsetof(struct wb_run, commit), offsetof(struct wb_run, host),
+	offsetof(struct wb_run, sweep_name),
+	offsetof(struct wb_run, created_at),
+	offsetof(struct wb_run, heartbeat_at),
+	offsetof(struct wb_run, updated_at),
+	offsetof(struct wb_run, user_name),
+	offsetof(struct wb_run, user_username),
+	offsetof(struct wb_run, web_url),
+};
 
-	if (!o)
-		return NULL;
-	add_str(o, "id", r->name);
-	add_str(o, "name", r->name);
-	add_str(o, "displayName", r->display_name);
-	add_str(o, "state", r->state);
-	add_str(o, "entity", entity);
-	add_str(o, "project", project);
-	add_str(o, "url", r->web_url);
-	wfs_json_add_strs(o, "tags", r->tags, r->n_tags);
-	add_str(o, "group", r->group);
-	add_str(o, "jobType", r->job_type);
-	add_str(o, "notes", r->notes ? r->notes : r->description);
-	add_str(o, "host", r->host);
-	if (r->user_name || r->user_username) {
-		user = cJSON_AddObjectToObject(o, "user");
-		if (user) {
-			add_str(user, "name", r->user_name);
-			add_str(user, "username", r->user_username);
-		}
-	} else {
-		cJSON_AddNullToObject(o, "user");
-	}
-	add_str(o, "createdAt", r->created_at);
-	add_str(o, "heartbeatAt", r->heartbeat_at);
-	add_str(o, "updatedAt", r->updated_at);
-	add_str(o, "sweep", r->sweep_name);
-	add_str(o, "commit", r->commit);
-	add_int(o, "historyLineCount", r->history_line_count,
-		r->history_line_count >= 0);
-	add_int(o, "projectId", r->project_id, r->project_id >= 0);
-	add_str(o, "storageId", r->id);
-	return o;
+static const char *light_str(const struct wb_run *r, size_t i)
+{
+	return *(char *const *)((const char *)r + light_strs[i]);
 }
 
-/* Render one heavy field into *blob, or leave it NULL with *err set. */
-static int render_heavy(const char *what, const struct wb_run *r,
-			const char *text, int unwrap, time_t mtime,
-			const struct wfs_blob *prev, struct wfs_blob **blob,
-			int *err)
+static int same_str(const char *a, const char *b)
 {
-	struct wb_error e = { 0 };
-	cJSON *tree = NULL;
+	return a == b || (a && b && strcmp(a, b) == 0);
+}
 
-	*blob = NULL;
-	*err = 0;
-	if (unwrap) {
-		*err = wb_config_unwrap(text, text ? strlen(text) : 0, &tree,
-					&e);
-	} else {
-		tree = text && *text ? wb_json_parse(text, strlen(text), &e)
-				     : cJSON_CreateObject();
-		if (!tree)
-			*err = e.code ? e.code : -ENOMEM;
-	}
-	if (*err) {
-		if (*err == -ENOMEM)
-			return -ENOMEM;
-		wb_log(WB_LOG_WARN, "run %s: cannot read its %s: %s", r->name,
-		       what, e.msg);
+/* Whether metadata.json of a and b would be the same bytes. */
+static int same_light(const struct wb_run *a, const struct wb_run *b)
+{
+	size_t n = sizeof(light_strs) / sizeof(light_strs[0]);
+
+	if (a->n_tags != b->n_tags ||
+	    a->history_line_count != b->history_line_count ||
+	    a->project_id != b->project_id)
 		return 0;
-	}
-	*blob = wfs_blob_json(tree, mtime, prev);
-	cJSON_Delete(tree);
-	return *blob ? 0 : -ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		if (!same_str(light_str(a, i), light_str(b, i)))
+			return 0;
+	for (size_t i = 0; i < a->n_tags; i++)
+		if (!same_str(a->tags[i], b->tags[i]))
+			return 0;
+	return 1;
 }
 
-int wfs_render_run(const struct wb_run *r, const char *entity,
-		   const char *project, const struct wfs_run_rec *prev,
+/* Memory a record is charged: its fields, and up front the metadata.json
+ * it may render (the values again with their keys and indentation), so
+ * the cache's bound holds whether or not it is rendered. */
+static size_t light_bytes(const struct wb_run *r)
+{
+	size_t n = sizeof(light_strs) / sizeof(light_strs[0]), text = 0;
+
+	for (size_t i = 0; i < n; i++)
+		text += light_str(r, i) ? strlen(light_str(r, i)) + 1 : 0;
+	for (size_t i = 0; i < r->n_tags; i++)
+		text += strlen(r->tags[i]) + 1 + sizeof(char *);
+	return sizeof(struct wfs_run_rec) + sizeof(*r) + 2 * text + 512;
+}
+
+int wfs_render_run(struct wb_run *r, const struct wfs_run_rec *prev,
 		   struct wfs_run_rec **out)
 {
-	struct wfs_run_rec *rec = calloc(1, sizeof(*rec));
-	unsigned want = WB_RUN_CONFIG | WB_RUN_SUMMARY;
-	cJSON *meta;
-	int rc = 0;
+	struct wfs_run_rec *rec;
 
 	*out = NULL;
-	if (!rec)
+	if (prev && same_light(prev->run, r)) {
+		wb_run_free(r);
+		*out = wfs_obj_ref((struct wfs_obj *)&prev->obj);
+		return 0;
+	}
+	rec = calloc(1, sizeof(*rec));
+	if (!rec) {
+		wb_run_free(r);
 		return -ENOMEM;
-	wfs_obj_init(&rec->obj, sizeof(*rec), run_free);
+	}
 	rec->cls = wfs_class_for_run_state(r->state);
 	rec->ctime = wfs_time_parse(r->created_at, 0);
 	rec->mtime = wfs_time_parse(r->heartbeat_at, rec->ctime);
-	meta = metadata_tree(r, entity, project);
-	rec->metadata = meta ? wfs_blob_json(meta, rec->mtime,
-					     prev ? prev->metadata : NULL)
-			     : NULL;
-	cJSON_Delete(meta);
-	if (!rec->metadata)
-		rc = -ENOMEM;
-	if (!rc && (r->heavy & want) == want) {
-		rec->heavy = 1;
-		rc = render_heavy("config", r, r->config, 1, rec->mtime,
-				  prev ? prev->config : NULL, &rec->config,
-				  &rec->config_err);
-		if (!rc)
-			rc = render_heavy("summary", r, r->summary, 0,
-					  rec->mtime,
-					  prev ? prev->summary : NULL,
-					  &rec->summary, &rec->summary_err);
+	rec->run = r;
+	atomic_init(&rec->metadata, NULL);
+	if (prev) {
+		struct wfs_blob *pm = atomic_load(
+			&((struct wfs_run_rec *)prev)->metadata);
+
+		rec->prev = pm ? wfs_obj_ref(&pm->obj) : NULL;
 	}
-	if (rc) {
-		wfs_obj_unref(&rec->obj);
-		return rc;
-	}
-	rec->obj.bytes += rec->metadata->obj.bytes +
-			  (rec->config ? rec->config->obj.bytes : 0) +
-			  (rec->summary ? rec->summary->obj.bytes : 0);
+	wfs_obj_init(&rec->obj, light_bytes(r), run_free);
 	*out = rec;
+	return 0;
+}
+
+struct wfs_blob *wfs_run_metadata(struct wfs_run_rec *rec, const char *entity,
+				  const char *project)
+{
+	struct wfs_blob *b = atomic_load(&rec->metadata), *none = NULL;
+	cJSON *meta;
+
+	if (b)
+		return wfs_obj_ref(&b->obj);
+	/* The light fields, named as the SDK names them. */
+	if (wb_run_json(rec->run, entity, project, 0, &meta))
+		return NULL;
+	b = wfs_blob_json(meta, rec->mtime, rec->prev);
+	cJSON_Delete(meta);
+	if (!b)
+		return NULL;
+	/* Two threads may render at once: the first to publish wins. */
+	if (!atomic_compare_exchange_strong(&rec->metadata, &none, b)) {
+		wfs_obj_unref(&b->obj);
+		b = none;
+	}
+	return wfs_obj_ref(&b->obj);
+}
+
+static void run_file_free(struct wfs_obj *o)
+{
+	struct wfs_run_file *f = (struct wfs_run_file *)o;
+
+	wfs_obj_unref(f->blob ? &f->blob->obj : NULL);
+	free(f);
+}
+
+/* The JSON tree of a heavy field, or NULL with *err set (and the reason in
+ * e). */
+static cJSON *heavy_tree(const struct wb_run *r, unsigned field, int *err,
+			 struct wb_error *e)
+{
+	const char *text = field == WB_RUN_CONFIG ? r->config : r->summary;
+	cJSON *tree = NULL;
+
+	if (field == WB_RUN_CONFIG) {
+		*err = wb_config_unwrap(text, text ? strlen(text) : 0, &tree,
+					e);
+	} else {
+		tree = text && *text ? wb_json_parse(text, strlen(text), e)
+				     : cJSON_CreateObject();
+		*err = tree ? 0 : e->code ? e->code : -ENOMEM;
+	}
+	return *err ? NULL : tree;
+}
+
+int wfs_render_run_file(const struct wb_run *r, unsigned field,
+			const struct wfs_run_file *prev,
+			struct wfs_run_file **out)
+{
+	struct wfs_run_file *f = calloc(1, sizeof(*f));
+	struct wb_error e = { 0 };
+	time_t mtime = wfs_time_parse(r->heartbeat_at,
+				      wfs_time_parse(r->created_at, 0));
+	cJSON *tree;
+
+	*out = NULL;
+	if (!f)
+		return -ENOMEM;
+	f->cls = wfs_class_for_run_state(r->state);
+	tree = heavy_tree(r, field, &f->err, &e);
+	if (tree) {
+		f->blob = wfs_blob_json(tree, mtime, prev ? prev->blob : NULL);
+		cJSON_Delete(tree);
+		if (!f->blob)
+			f->err = -ENOMEM;
+	}
+	if (f->err == -ENOMEM) {
+		free(f);
+		return -ENOMEM;
+	}
+	if (f->err)
+		wb_log(WB_LOG_WARN, "run %s: cannot read its %s: %s", r->name,
+		       field == WB_RUN_CONFIG ? "config" : "summary", e.msg);
+	wfs_obj_init(&f->obj, sizeof(*f) + (f->blob ? f->blob->obj.bytes : 0),
+		     run_file_free);
+	*out = f;
 	return 0;
 }

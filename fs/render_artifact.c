@@ -39,46 +39,65 @@ static cJSON *metadata_item(const struct wb_artifact *a)
 	return cJSON_CreateString(a->metadata);
 }
 
+/* producedBy: {entity, project, run}, or null. */
+static cJSON *producer_item(const struct wb_artifact *a, int *rc)
+{
+	struct wb_jb by = wb_jb_new();
+
+	*rc = 0;
+	if (!a->producer_run)
+		return cJSON_CreateNull();
+	wb_jb_str(&by, "entity", a->producer_entity);
+	wb_jb_str(&by, "project", a->producer_project);
+	wb_jb_str(&by, "run", a->producer_run);
+	return wb_jb_done(&by, rc);
+}
+
+/* source: the sequence that logged the version. */
+static cJSON *source_item(const struct wb_artifact *a, int *rc)
+{
+	struct wb_jb src = wb_jb_new();
+	char ver[32];
+
+	snprintf(ver, sizeof(ver), "v%lld", (long long)a->source_version);
+	wb_jb_str(&src, "entity", a->source_entity);
+	wb_jb_str(&src, "project", a->source_project);
+	wb_jb_str(&src, "collection", a->source_collection);
+	wb_jb_str(&src, "version", a->source_version >= 0 ? ver : NULL);
+	return wb_jb_done(&src, rc);
+}
+
+/* The whole object, or NULL (OOM): never one with a key missing. */
 static cJSON *version_tree(const struct wb_artifact *a, const char *url)
 {
-	cJSON *o = cJSON_CreateObject(), *by, *src;
-	char name[1024], ver[32];
+	struct wb_jb o = wb_jb_new();
+	char name[1024];
+	cJSON *item;
+	int rc;
 
-	if (!o)
-		return NULL;
 	snprintf(name, sizeof(name), "%s:%s", a->collection, a->version);
-	wfs_json_add_str(o, "name", name);
-	wfs_json_add_str(o, "entity", a->entity);
-	wfs_json_add_str(o, "project", a->project);
-	wfs_json_add_str(o, "collection", a->collection);
-	wfs_json_add_str(o, "type", a->type);
-	wfs_json_add_str(o, "version", a->version);
-	wfs_json_add_strs(o, "aliases", a->aliases, a->n_aliases);
-	wfs_json_add_str(o, "id", a->id);
-	wfs_json_add_str(o, "digest", a->digest);
-	wfs_json_add_int(o, "size", a->size, a->size >= 0);
-	wfs_json_add_int(o, "fileCount", a->file_count, a->file_count >= 0);
-	wfs_json_add_str(o, "state", a->state);
-	wfs_json_add_str(o, "createdAt", a->created_at);
-	wfs_json_add_str(o, "updatedAt", a->updated_at);
-	wfs_json_add_str(o, "description", a->description);
-	cJSON_AddItemToObject(o, "metadata", metadata_item(a));
-	if (a->producer_run) {
-		by = cJSON_AddObjectToObject(o, "producedBy");
-		wfs_json_add_str(by, "entity", a->producer_entity);
-		wfs_json_add_str(by, "project", a->producer_project);
-		wfs_json_add_str(by, "run", a->producer_run);
-	} else {
-		cJSON_AddNullToObject(o, "producedBy");
-	}
-	src = cJSON_AddObjectToObject(o, "source");
-	wfs_json_add_str(src, "entity", a->source_entity);
-	wfs_json_add_str(src, "project", a->source_project);
-	wfs_json_add_str(src, "collection", a->source_collection);
-	snprintf(ver, sizeof(ver), "v%lld", (long long)a->source_version);
-	wfs_json_add_str(src, "version", a->source_version >= 0 ? ver : NULL);
-	wfs_json_add_str(o, "url", url);
-	return o;
+	wb_jb_str(&o, "name", name);
+	wb_jb_str(&o, "entity", a->entity);
+	wb_jb_str(&o, "project", a->project);
+	wb_jb_str(&o, "collection", a->collection);
+	wb_jb_str(&o, "type", a->type);
+	wb_jb_str(&o, "version", a->version);
+	wb_jb_strv(&o, "aliases", a->aliases, a->n_aliases);
+	wb_jb_str(&o, "id", a->id);
+	wb_jb_str(&o, "digest", a->digest);
+	wb_jb_int(&o, "size", a->size);
+	wb_jb_int(&o, "fileCount", a->file_count);
+	wb_jb_str(&o, "state", a->state);
+	wb_jb_str(&o, "createdAt", a->created_at);
+	wb_jb_str(&o, "updatedAt", a->updated_at);
+	wb_jb_str(&o, "description", a->description);
+	wb_jb_item(&o, "metadata", metadata_item(a), 0);
+	item = producer_item(a, &rc);
+	wb_jb_item(&o, "producedBy", item, rc);
+	item = source_item(a, &rc);
+	wb_jb_item(&o, "source", item, rc);
+	wb_jb_str(&o, "url", url);
+	return wb_jb_done(&o, &rc);
 }
 
 struct wfs_art_version *wfs_render_art_version(struct wb_artifact *a,

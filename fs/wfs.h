@@ -15,8 +15,6 @@
 #include "wb_api.h"
 #include "wfs_cache.h"
 
-#define WFS_PREFETCH_RUNS_DEFAULT 500
-
 struct wfs_options {
 	char *base_url;        /* NULL = as the client finds it */
 	char *cache_dir;       /* disk cache root (the wandb SDK's layout,
@@ -28,13 +26,13 @@ struct wfs_options {
 	struct wfs_cache_policy policy;
 	unsigned max_requests; /* 0 = the client's default */
 	double timeout;        /* per API call incl. retries, seconds */
-	unsigned prefetch_runs;/* runs per fetch batch (1 = no siblings) */
+	unsigned prefetch_runs;/* most runs read ahead (1 = one per request) */
 	int debug;
 };
 
 struct wfs_fetch; /* wfs_fetch.h */
 struct wfs_nodes; /* wfs_node.h */
-struct wfs_handle; /* ops.c: an open file or directory */
+struct wfs_handle; /* ops.c: an open directory */
 struct wfs_data; /* data/wfs_data.h: artifact bytes */
 
 struct wfs {
@@ -44,10 +42,11 @@ struct wfs {
 	struct wfs_fetch *fetch;
 	struct wfs_nodes *nodes;
 	struct wfs_data *data;   /* NULL until the client exists */
-	/* Open handles, so those the kernel never released (a release still
-	 * queued at unmount) are freed at exit. */
+	/* Open directories, so those the kernel never released (a release
+	 * still queued at unmount) are freed at exit. */
 	pthread_mutex_t handles_mu;
 	struct wfs_handle *handles;
+	int no_open;           /* the kernel skips open and release of files */
 	time_t mount_time;
 	uid_t uid;
 	gid_t gid;

@@ -2,8 +2,9 @@
  *
  * It owns: the lifetimes (TTL per freshness class, state-aware for runs),
  * negative entries for confirmed-absent names (size-capped), the memory bound
- * with LRU eviction, and what the kernel is told (entry/attr timeouts,
- * keep_cache). Everything else asks it; nothing else decides a lifetime.
+ * with LRU eviction, and what the kernel is told (entry/attr timeouts: the
+ * freshness a value has left). Everything else asks it; nothing else
+ * decides a lifetime.
  *
  * Values are refcounted objects (struct wfs_obj). The cache holds one
  * reference per entry; a lookup hands the caller its own reference, so an
@@ -98,10 +99,6 @@ double wfs_cache_ttl(const struct wfs_cache *c, enum wfs_class cls);
  * evict nearly everything else, so callers refuse to build it (-EFBIG). */
 size_t wfs_cache_max_value(const struct wfs_cache *c);
 
-/* Whether an open may keep the kernel's page cache of a file whose content
- * is of this class (and unchanged since the kernel last saw it). */
-int wfs_cache_keep_cache(enum wfs_class cls);
-
 enum wfs_hit {
 	WFS_MISS = 0,   /* nothing usable */
 	WFS_FRESH,      /* *out = value within its TTL */
@@ -114,6 +111,13 @@ enum wfs_hit {
 /* Look key up. On WFS_FRESH/WFS_STALE *out receives a reference. */
 enum wfs_hit wfs_cache_get(struct wfs_cache *c, const char *key,
 			   unsigned flags, struct wfs_obj **out);
+
+/* The same, and *left (may be NULL) receives the seconds the value stays
+ * fresh: what the kernel may be told to keep it for (0 unless
+ * WFS_FRESH). */
+enum wfs_hit wfs_cache_lookup(struct wfs_cache *c, const char *key,
+			      unsigned flags, struct wfs_obj **out,
+			      double *left);
 
 /* Store val under key with the lifetime of cls (the cache takes its own
  * reference; the caller keeps its own). Replaces any previous entry.

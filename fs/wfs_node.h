@@ -10,27 +10,36 @@
  *  - whole-blob files (content): small rendered files (JSON), size = blob;
  *  - streamed files (open/read/release): large immutable bytes read at an
  *    offset (artifact entries); size and times from stat;
- *  - symlinks (readlink): the target, with times and class; the size is
+ *  - symlinks (readlink): the target, with times and lifetime; the size is
  *    the target's length.
  * Any kind may have extended attributes (xattrs).
  *
  * Nodes are the kernel's inodes: the FUSE node id is the node's address
  * (the root is FUSE_ROOT_ID). A node lives while the kernel holds lookups on
- * it (balanced by forget) or the driver holds references (open handles,
- * children keep their parent). The same path maps to the same node while it
- * lives; st_ino is a hash of the path, so it is stable for the whole mount
- * even across forget and re-lookup. Nodes carry identity only: all data
- * lives in the cache (wfs_cache.h) and is reached through wfs_fetch.h.
+ * it (balanced by forget) or has children that live. The same path maps to
+ * the same node while it lives; st_ino is a hash of the path, so it is
+ * stable for the whole mount even across forget and re-lookup. Nodes carry
+ * identity only: all data lives in the cache (wfs_cache.h) and is reached
+ * through wfs_fetch.h.
+ *
+ * Files are read without open handles (the kernel skips open and release):
+ * read asks the file's type for its current content (a streamed file reads
+ * through its node's reader, wfs_node_stream). The kernel keeps a
+ * file's pages until its attributes expire, which is never later than the
+ * cache's freshness of the bytes; it then asks again, and a changed
+ * content shows as a changed size or mtime, which makes the kernel drop
+ * the old pages.
  */
 #ifndef WFS_NODE_H
 #define WFS_NODE_H
 
+#include <stdatomic.h>
 #include <stdint.h>
 #include <sys/stat.h>
 
 #include "wfs.h"
 #include "wfs_render.h"
-#include "wfs_strmap.h"
+#include "wb_strmap.h"
 
 struct wfs_node;
 struct wfs_node_type;
@@ -39,8 +48,9 @@ struct wfs_node_type;
  * (mode, links and inode are filled in generically). */
 struct wfs_stat {
 	time_t mtime, ctime;
-	enum wfs_class cls;  /* kernel entry/attr timeouts follow this */
-	int64_t size;        /* streamed files: bytes (else unused) */
+	double ttl;   /* seconds the kernel may keep it: what is left of the
+			 data's freshness in the cache */
+	int64_t size; /* streamed files and symlinks: bytes (else unused) */
 };
 
 struct wfs_dirent {
@@ -89,19 +99,22 @@ struct wfs_node_type {
 		    struct wfs_dirents *out);
 	int (*stat)(struct wfs *fs, struct wfs_node *node,
 		    struct wfs_stat *out);  /* directories, streamed files */
-	/* Whole-blob files: the current content (new reference), its class. */
+	/* Whole-blob files: the current content (new reference) and how many
+	 * seconds it stays fresh (as wfs_stat.ttl). */
 	int (*content)(struct wfs *fs, struct wfs_node *file,
-		       struct wfs_blob **blob, enum wfs_class *cls);
-	/* Streamed files: open a reader (*fh, released by release), read up
-	 * to len bytes at off (*got < len only at the end of the file; never
-	 * short otherwise), release. The kernel keeps their page cache
-	 * across opens when their class allows (wfs_cache_keep_cache) and
-	 * never uses direct I/O on them, so mmap works. */
+		       struct wfs_blob **blob, double *ttl);
+	/* Streamed files: open a reader (*fh), read up to len bytes at off
+	 * (*got < len only at the end of the file; never short otherwise),
+	 * release it. Files have no open (the kernel skips it), so a node
+	 * opens its reader at its first read and releases it when the node
+	 * goes (wfs_node_stream); the reader must take concurrent reads. The
+	 * kernel keeps their pages across opens and never uses direct I/O on
+	 * them, so mmap works. */
 	int (*open)(struct wfs *fs, struct wfs_node *file, void **fh);
 	int (*read)(void *fh, char *buf, size_t len, off_t off, size_t *got);
 	void (*release)(void *fh);
 	/* Symlinks: the target (malloc'd into *target) and its times and
-	 * class in *st (no stat function). */
+	 * lifetime in *st (no stat function). */
 	int (*readlink)(struct wfs *fs, struct wfs_node *link, char **target,
 			struct wfs_stat *st);
 	/* Optional, any kind: add the node's extended attributes to out.
@@ -146,12 +159,12 @@ struct wfs_node {
 	char *name;
 	uint64_t ino;             /* st_ino */
 	uint64_t generation;
+	_Atomic(void *) stream;   /* streamed files: the reader, from the
+				     first read until the node goes */
 	/* Under the node table lock: */
 	uint64_t nlookup;         /* the kernel's lookups */
-	uint64_t refs;            /* children, open handles */
-	struct wfs_strmap children;
-	size_t reported_size;     /* files: what the kernel was last told */
-	uint64_t reported_version;
+	uint64_t refs;            /* live children */
+	struct wb_strmap children;
 };
 
 /* Most nodes a mount keeps at once; lookups beyond fail with ENFILE. */
@@ -174,32 +187,20 @@ uint64_t wfs_node_child_ino(const struct wfs_node *dir, const char *name);
 
 /* Drop n kernel lookups (forget). */
 void wfs_node_forget(struct wfs_nodes *t, struct wfs_node *node, uint64_t n);
-/* Driver references (open handles). */
-void wfs_node_hold(struct wfs_nodes *t, struct wfs_node *node);
-void wfs_node_release(struct wfs_nodes *t, struct wfs_node *node);
 
 /* The ancestor `up` levels above node (0 = node itself). */
 const struct wfs_node *wfs_node_up(const struct wfs_node *node, int up);
 
 /* Full attributes of a node and the kernel timeout for them. For files
- * this renders/fetches the content to report its exact size, and records
- * what the kernel was told. */
-int wfs_node_attr(struct wfs *fs, struct wfs_nodes *t, struct wfs_node *node,
-		  struct stat *st, double *timeout);
+ * this renders/fetches the content to report its exact size; the mtime's
+ * nanoseconds carry the content's version, so new bytes always change the
+ * mtime the kernel compares. */
+int wfs_node_attr(struct wfs *fs, struct wfs_node *node, struct stat *st,
+		  double *timeout);
 
-/* Open a whole-blob file: its content (new reference) and how the kernel
- * should treat its page cache: keep it only when the bytes are what the
- * kernel last saw and the class allows; serve this handle with direct I/O
- * when the size changed since the kernel's last getattr (so nothing reads
- * short). */
-int wfs_node_open(struct wfs *fs, struct wfs_nodes *t, struct wfs_node *node,
-		  struct wfs_blob **blob, int *keep_cache, int *direct_io);
-
-/* Open a streamed file: its reader (*fh, for type->read/release) and
- * whether the kernel may keep the pages it has: when the class allows and
- * the size is what the kernel was last told. */
-int wfs_node_open_stream(struct wfs *fs, struct wfs_nodes *t,
-			 struct wfs_node *node, void **fh, int *keep_cache);
+/* The reader of a streamed file (for type->read), opened at its first
+ * read and kept until the node goes. */
+int wfs_node_stream(struct wfs *fs, struct wfs_node *node, void **fh);
 
 /* The extended attributes of a node (none when its type has no xattrs). */
 int wfs_node_xattrs(struct wfs *fs, struct wfs_node *node,

@@ -39,13 +39,6 @@ struct wfs_blob *wfs_blob_new(const char *data, size_t len, time_t mtime);
 struct wfs_blob *wfs_blob_json(const cJSON *tree, time_t mtime,
 			       const struct wfs_blob *prev);
 
-/* Members for renderers in other files: a string (NULL: null), an integer
- * with its exact digits (not known: null). */
-void wfs_json_add_str(cJSON *o, const char *key, const char *val);
-void wfs_json_add_int(cJSON *o, const char *key, int64_t val, int known);
-/* An array of n strings. */
-void wfs_json_add_strs(cJSON *o, const char *key, char *const *v, size_t n);
-
 /* ISO-8601 timestamp as W&B sends it ("2023-11-05T17:46:35", optional
  * fraction, optional Z or +hh:mm; no zone means UTC) to epoch seconds;
  * `dflt` when NULL or unparsable. */
@@ -88,24 +81,47 @@ struct wfs_project_rec *wfs_render_project(const struct wb_project *p,
 
 /* ---- runs ------------------------------------------------------------- */
 
+/* A run's light record: what a listing brings (the run directory's times
+ * and lifetime, and metadata.json). metadata.json is rendered the first
+ * time it is asked for, not for every run a listing brings. */
 struct wfs_run_rec {
 	struct wfs_obj obj;
 	enum wfs_class cls;         /* from the run's state */
 	time_t ctime, mtime;        /* createdAt, heartbeatAt */
-	struct wfs_blob *metadata;  /* metadata.json (light fields) */
-	int heavy;                  /* config and summary were fetched */
-	struct wfs_blob *config;    /* config.json (heavy), or NULL with */
-	int config_err;             /* the negative errno why not */
-	struct wfs_blob *summary;   /* summary.json (heavy), or NULL with */
-	int summary_err;            /* the negative errno why not */
+	struct wb_run *run;         /* the light fields (owned) */
+	_Atomic(struct wfs_blob *) metadata; /* NULL until rendered */
+	struct wfs_blob *prev;      /* metadata.json of the record this one
+				       replaced, lent to the rendering */
 };
 
-/* Render a run: metadata.json always; config.json and summary.json when
- * r->heavy has both (a field that cannot be parsed leaves its blob NULL and
- * its *_err set, logged once here). prev (may be NULL) lends unchanged
- * blobs. Returns 0 or -ENOMEM. */
-int wfs_render_run(const struct wb_run *r, const char *entity,
-		   const char *project, const struct wfs_run_rec *prev,
+/* A light record from r, which it takes over (freed here or with the
+ * record). When prev (may be NULL) has the same light fields, *out is prev
+ * itself (a new reference), so its bytes keep their version. Returns 0 or
+ * -ENOMEM. */
+int wfs_render_run(struct wb_run *r, const struct wfs_run_rec *prev,
 		   struct wfs_run_rec **out);
+
+/* metadata.json of rec (a new reference), rendered once; NULL on OOM.
+ * entity and project are the run's, as the path names them. */
+struct wfs_blob *wfs_run_metadata(struct wfs_run_rec *rec, const char *entity,
+				  const char *project);
+
+/* One heavy file of a run (config.json, summary.json), cached apart from
+ * the light record so each is fetched only when read. */
+struct wfs_run_file {
+	struct wfs_obj obj;
+	enum wfs_class cls;         /* from the run's state when fetched */
+	struct wfs_blob *blob;      /* NULL when the server's text cannot be
+				       read as JSON, with */
+	int err;                    /* the negative errno why (logged once) */
+};
+
+/* Render the heavy field `field` of r (WB_RUN_CONFIG: config.json, the
+ * config unwrapped as wandb.Api gives it; WB_RUN_SUMMARY: summary.json, as
+ * the server sent it); r must carry it. prev (may be NULL) lends its blob
+ * when the bytes are unchanged. Returns 0 or -ENOMEM. */
+int wfs_render_run_file(const struct wb_run *r, unsigned field,
+			const struct wfs_run_file *prev,
+			struct wfs_run_file **out);
 
 #endif

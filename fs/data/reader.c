@@ -202,7 +202,7 @@ static const struct wfs_pf_source obj_source = {
 int wfs_dobj_get(struct wfs_data *d, struct wfs_res *r, int ra,
 		 struct dobj **out)
 {
-	struct dobj *o = wfs_strmap_get(&d->objs, r->key);
+	struct dobj *o = wb_strmap_get(&d->objs, r->key);
 	int rc;
 
 	*out = NULL;
@@ -236,7 +236,7 @@ int wfs_dobj_get(struct wfs_data *d, struct wfs_res *r, int ra,
 	}
 	o->res = *r; /* takes the owner reference and the key */
 	memset(r, 0, sizeof(*r));
-	rc = wfs_strmap_put(&d->objs, o->res.key, o, NULL);
+	rc = wb_strmap_put(&d->objs, o->res.key, o, NULL);
 	if (rc) {
 		/* The prefetcher object's release frees o. */
 		wfs_pf_obj_unref(o->pf);
@@ -250,7 +250,7 @@ void wfs_dobj_put(struct wfs_data *d, struct dobj *o)
 {
 	if (--o->refs)
 		return;
-	wfs_strmap_del(&d->objs, o->res.key);
+	wb_strmap_del(&d->objs, o->res.key);
 	wfs_pf_obj_unref(o->pf);
 }
 
@@ -278,7 +278,7 @@ int wfs_data_new(struct wb_client *client, const struct wfs_data_opts *o,
 	d->o.cache_dir = NULL; /* not kept: the disk cache copies it */
 	d->api = client;
 	pthread_mutex_init(&d->mu, NULL);
-	wfs_strmap_init(&d->objs);
+	wb_strmap_init(&d->objs);
 	wfs_list_init(&d->ra);
 	atomic_init(&d->requests, 0);
 	atomic_init(&d->bytes, 0);
@@ -344,7 +344,7 @@ void wfs_data_free(struct wfs_data *d)
 	wfs_targets_free(d->targets);
 	wfs_urls_free(d->urls);
 	wb_client_free(d->storage);
-	wfs_strmap_clear(&d->objs);
+	wb_strmap_clear(&d->objs);
 	pthread_mutex_destroy(&d->mu);
 	free(d);
 }
@@ -449,7 +449,7 @@ static int file_start(struct wfs_data_file *f)
 	int shared, look, rc;
 
 	pthread_mutex_lock(&d->mu);
-	shared = wfs_strmap_get(&d->objs, f->res.key) != NULL;
+	shared = wb_strmap_get(&d->objs, f->res.key) != NULL;
 	pthread_mutex_unlock(&d->mu);
 	look = !shared && d->disk && !f->res.http;
 	if (look && !wfs_diskcache_lookup(d->disk, f->res.md5, f->size,

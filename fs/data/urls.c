@@ -27,7 +27,7 @@ struct uent {
 
 struct uver {
 	char *id;                /* artifact id: the key in urls->vers */
-	struct wfs_strmap map;   /* path -> struct uent */
+	struct wb_strmap map;   /* path -> struct uent */
 	size_t bytes;
 	double stale_before;     /* URLs fetched before this are expired */
 	int no_route;            /* the server has no file-URL route */
@@ -39,7 +39,7 @@ struct wfs_urls {
 	struct wb_client *api;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
-	struct wfs_strmap vers;  /* id -> struct uver */
+	struct wb_strmap vers;  /* id -> struct uver */
 	struct wfs_link lru;
 	size_t bytes;
 	uint64_t batches, refreshes;
@@ -55,7 +55,7 @@ int wfs_urls_new(struct wb_client *api, struct wfs_urls **out)
 	u->api = api;
 	pthread_mutex_init(&u->mu, NULL);
 	pthread_cond_init(&u->cv, NULL);
-	wfs_strmap_init(&u->vers);
+	wb_strmap_init(&u->vers);
 	wfs_list_init(&u->lru);
 	*out = u;
 	return 0;
@@ -66,12 +66,12 @@ static void ver_clear(struct wfs_urls *u, struct uver *v)
 	size_t pos = 0;
 	struct uent *e;
 
-	while ((e = wfs_strmap_next(&v->map, &pos))) {
+	while ((e = wb_strmap_next(&v->map, &pos))) {
 		free(e->path);
 		free(e->url);
 		free(e);
 	}
-	wfs_strmap_clear(&v->map);
+	wb_strmap_clear(&v->map);
 	u->bytes -= v->bytes;
 	v->bytes = 0;
 }
@@ -93,7 +93,7 @@ void wfs_urls_free(struct wfs_urls *u)
 		wfs_list_del(&v->lru);
 		ver_free(u, v);
 	}
-	wfs_strmap_clear(&u->vers);
+	wb_strmap_clear(&u->vers);
 	pthread_cond_destroy(&u->cv);
 	pthread_mutex_destroy(&u->mu);
 	free(u);
@@ -101,7 +101,7 @@ void wfs_urls_free(struct wfs_urls *u)
 
 static struct uver *ver_get(struct wfs_urls *u, const char *id)
 {
-	struct uver *v = wfs_strmap_get(&u->vers, id);
+	struct uver *v = wb_strmap_get(&u->vers, id);
 
 	if (v) {
 		wfs_list_del(&v->lru);
@@ -113,9 +113,9 @@ static struct uver *ver_get(struct wfs_urls *u, const char *id)
 		free(v);
 		return NULL;
 	}
-	wfs_strmap_init(&v->map);
+	wb_strmap_init(&v->map);
 	wfs_list_init(&v->lru);
-	if (wfs_strmap_put(&u->vers, v->id, v, NULL)) {
+	if (wb_strmap_put(&u->vers, v->id, v, NULL)) {
 		free(v->id);
 		free(v);
 		return NULL;
@@ -136,7 +136,7 @@ static void mem_trim(struct wfs_urls *u, struct uver *keep)
 		l = l->next;
 		if (v != keep && !v->loading) {
 			wfs_list_del(&v->lru);
-			wfs_strmap_del(&u->vers, v->id);
+			wb_strmap_del(&u->vers, v->id);
 			ver_free(u, v);
 		}
 	}
@@ -145,7 +145,7 @@ static void mem_trim(struct wfs_urls *u, struct uver *keep)
 static const struct uent *fresh_ent(const struct uver *v, const char *path,
 				    double now)
 {
-	const struct uent *e = wfs_strmap_get(&v->map, path);
+	const struct uent *e = wb_strmap_get(&v->map, path);
 
 	if (!e || e->at <= v->stale_before || now - e->at > URL_TTL)
 		return NULL;
@@ -223,7 +223,7 @@ static int merge(struct wfs_urls *u, struct uver *v, struct got *g)
 	for (size_t i = 0; i < g->n; i++) {
 		struct uent *e = g->v[i], *old;
 
-		if (wfs_strmap_put(&v->map, e->path, e, (void **)&old))
+		if (wb_strmap_put(&v->map, e->path, e, (void **)&old))
 			return -ENOMEM;
 		g->v[i] = NULL;
 		if (old) {
@@ -365,9 +365,9 @@ int wfs_urls_refresh(struct wfs_urls *u, const struct wb_artifact *a,
 
 	pthread_mutex_lock(&u->mu);
 	u->refreshes++;
-	v = wfs_strmap_get(&u->vers, a->id);
+	v = wb_strmap_get(&u->vers, a->id);
 	if (v) {
-		const struct uent *ent = wfs_strmap_get(&v->map, e->path);
+		const struct uent *ent = wb_strmap_get(&v->map, e->path);
 
 		/* Unless another reader already got a newer URL, every URL
 		 * of this version from then on is suspect: they were signed

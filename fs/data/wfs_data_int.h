@@ -22,7 +22,7 @@
 #include "wfs_diskcache.h"
 #include "wfs_list.h"
 #include "wfs_prefetch.h"
-#include "wfs_strmap.h"
+#include "wb_strmap.h"
 #include "wfs_urls.h"
 
 /* ---- entry resolution (refs.c) ------------------------------------------ */
@@ -107,7 +107,7 @@ struct wfs_data {
 	struct wfs_feed *feed;
 	struct wfs_targets *targets;
 	pthread_mutex_t mu;
-	struct wfs_strmap objs;         /* key -> struct dobj */
+	struct wb_strmap objs;         /* key -> struct dobj */
 	struct wfs_link ra;             /* read ahead, not yet opened */
 	unsigned ra_count;
 	int64_t ra_bytes;

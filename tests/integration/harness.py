@@ -270,7 +270,9 @@ def same(a, b):
 
 
 def unwrap(wrapped):
-    """wandb.Api's run.config (wandb-api.md §5.1), in Python."""
+    """wandb.Api's run.config, in Python: the server stores each key as
+    {"desc": ..., "value": v}; the SDK gives v, and leaves out the _wandb and
+    wandb_version keys it writes for itself."""
     return {k: (v['value'] if isinstance(v, dict) and 'value' in v else v)
             for k, v in (wrapped or {}).items() if k not in ('_wandb', 'wandb_version')}
 

@@ -1,5 +1,5 @@
 """The client core (identity, entities, projects, runs, config) driven through
-the real CLI (build/client/wandbfs-query) against the test server. Answers
+the real CLI (build/cli/wandbfs-query) against the test server. Answers
 are compared with what the server holds, read independently: straight
 GraphQL from Python for generated runs, config.yaml parsed by PyYAML for the
 corpus. Request counts come from the server's request log."""
@@ -16,7 +16,7 @@ import yaml
 
 from harness import BUILD, CORPUS, ROOT, SHARED, Server, env_for, raw_runs, same, unwrap
 
-CLI = os.path.join(BUILD, 'client', 'wandbfs-query')
+CLI = os.path.join(BUILD, 'cli', 'wandbfs-query')
 ALICE_KEY = 'a' * 40
 BOB_KEY = 'b' * 40
 N_RUNS = 300          # generated runs in alice/many
@@ -148,13 +148,13 @@ def test_project_fields_and_web_url(srv):
     assert (p['name'], p['entity'], p['description'], p['access']) == \
         ('secret', 'alice', 'top', 'PRIVATE')
     assert p['runCount'] == 0 and p['createdAt']
-    assert p['webUrl'].endswith('/alice/secret/workspace')
+    assert p['url'].endswith('/alice/secret/workspace')
     _, m, _ = cli(srv, 'project', 'alice/many')
     assert m['runCount'] == N_RUNS
     _, q, _ = cli(srv, 'project', 'alice/p q ü')
-    assert q['webUrl'].endswith('/alice/p%20q%20%C3%BC/workspace')
-    assert q['webUrl'][:-len('/alice/p%20q%20%C3%BC/workspace')] == \
-        p['webUrl'][:-len('/alice/secret/workspace')]
+    assert q['url'].endswith('/alice/p%20q%20%C3%BC/workspace')
+    assert q['url'][:-len('/alice/p%20q%20%C3%BC/workspace')] == \
+        p['url'][:-len('/alice/secret/workspace')]
 
 
 # ---- runs ----------------------------------------------------------------------------------------
@@ -170,7 +170,7 @@ def test_runs_listing_all_pages_light(paged):
     assert not any(r['variables'].get('withConfig') for r in sent)
     r0 = runs[0]
     assert 'config' not in r0 and r0['state'] == truth[r0['name']]['state']
-    assert r0['webUrl'].endswith('/alice/many/runs/' + r0['name'])
+    assert r0['url'].endswith('/alice/many/runs/' + r0['name'])
     assert isinstance(r0['historyLineCount'], int) and r0['user']['username']
 
 

@@ -23,7 +23,7 @@ import pytest
 
 from harness import BUILD, CORPUS, ROOT, SHARED, Server, composed_queries, env_for, run_validate
 
-QUERY = os.path.join(BUILD, 'client', 'wandbfs-query')
+QUERY = os.path.join(BUILD, 'cli', 'wandbfs-query')
 NODE_MODULES = os.path.join(ROOT, 'tests', 'server', 'node_modules')
 BASE_SCHEMA = os.path.join(SHARED, 'wandb-schema', 'schema.graphql')
 PAGE_CAP = 50
@@ -550,11 +550,11 @@ def test_sweeps_and_reports(server):
     for s in sweeps:
         one = qjson(server, 'sweep', 'gen/sweepy/' + s['name'])
         assert one == s
-        assert one['config'].startswith('method: ') and one['webUrl'].endswith(
+        assert one['config'].startswith('method: ') and one['url'].endswith(
             '/gen/sweepy/sweeps/' + s['name'])
         members = qjson(server, 'sweep-runs', 'gen/sweepy/' + s['name'], '--per-page', '2')
         assert sorted(r['name'] for r in members) == \
-            sorted(r['name'] for r in runs if r['sweepName'] == s['name'])
+            sorted(r['name'] for r in runs if r['sweep'] == s['name'])
         assert len(members) == s['runCount'] > 0
     log = [e for e in server.requests('graphql') if e['op'] == 'Runs']
     assert any('"sweep"' in (e['variables'] or {}).get('filters', '') for e in log)

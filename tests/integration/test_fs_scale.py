@@ -1,6 +1,6 @@
 """Request economy and concurrency on a generated 2,000-run project:
 `grep -l` across every config.json costs a few dozen requests (listing pages
-plus sibling batches), not one per run; a warm grep costs none; many
+plus one request per group of 50 runs), not one per run; a warm grep costs none; many
 threads reading different runs at once get exact bytes, and no run is
 fetched twice (single-flight)."""
 import json
@@ -19,7 +19,7 @@ from harness import Mount, Server, same, unwrap
 ENT, PROJ, N = 'bench', 'grep2k', 2000
 PATTERN = '"optimizer": "adam"'
 LISTING_PAGE = 1000   # light runs per listing request (client/runs.c)
-PREFETCH = 500        # wandbfs --prefetch-runs default
+GROUP = 50            # runs per request with heavy fields (client/runs.c)
 
 
 @pytest.fixture(scope='module')
@@ -68,10 +68,11 @@ def test_grep_across_2000_configs(srv, truth):
         # Each run's heavy fields were fetched exactly once.
         names = [n for b in batches for n in b]
         assert sorted(names) == sorted(truth)
-        # Listing pages + project + ceil(N / prefetch) sibling batches, each
-        # split by the client into parallel requests: a few dozen, where an
-        # N+1 implementation (the SDK's lazy runs) would make N + 1.
+        # Listing pages + project + one request per group of runs (only
+        # config, the field the file shows): a few dozen, where an N+1
+        # implementation (the SDK's lazy runs) would make N + 1.
         assert ops['Runs'] - len(batches) == math.ceil(N / LISTING_PAGE)
+        assert len(batches) == N // GROUP
         assert len(requests) <= 100, ops
         t0 = time.time()
         again = subprocess.run("grep -lF '%s' */config.json" % PATTERN, shell=True, cwd=runs,
@@ -116,7 +117,7 @@ def test_concurrent_readers_get_exact_bytes(srv, truth):
 
     with Mount(srv) as m:
         before = len(srv.requests('graphql'))
-        # Interleaved slices: the threads hit the same sibling batches at once.
+        # Interleaved slices: the threads hit the same groups at once.
         threads = [threading.Thread(target=reader, args=(m, names[i::threads_n]))
                    for i in range(threads_n)]
         for t in threads:
@@ -159,7 +160,8 @@ def test_same_cold_file_many_threads_one_fetch(srv, truth):
 
 def test_tiny_memory_bound_still_exact(srv, truth):
     """With a cache far smaller than the project, entries are evicted while
-    in use (listing, sibling records): reads stay exact, only cost more."""
+    in use (listing, records of the group): reads stay exact, only cost
+    more."""
     names = sorted(truth)[:150]
     with Mount(srv, args=['--cache-max-bytes=64K']) as m:
         runs = m.path(ENT, PROJ, 'runs')

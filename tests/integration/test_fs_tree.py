@@ -163,10 +163,17 @@ def test_grep_finds_key_value_lines(corpus_mount):
 # ---- read-only ---------------------------------------------------------------------------------
 
 def test_every_write_is_erofs(corpus_mount):
+    """The daemon has no handler for any write: the kernel answers EROFS
+    itself because the mount is read-only (a request reaching the daemon
+    would get ENOSYS, and fail this test)."""
     run = corpus_runs()[0]
     d = corpus_mount.path('corpus', run['project'], 'runs', run['id'])
     f = os.path.join(d, 'config.json')
     before = open(f, 'rb').read()
+    with open('/proc/self/mounts') as m:
+        opts = [line.split()[3].split(',') for line in m
+                if line.split()[1] == corpus_mount.mountpoint]
+    assert opts and 'ro' in opts[0]
     assert oserror(os.open, f, os.O_WRONLY) == errno.EROFS
     assert oserror(os.open, f, os.O_RDWR) == errno.EROFS
     assert oserror(os.open, f, os.O_RDONLY | os.O_TRUNC) == errno.EROFS
@@ -179,6 +186,11 @@ def test_every_write_is_erofs(corpus_mount):
     assert oserror(os.chmod, f, 0o644) == errno.EROFS
     assert oserror(os.symlink, 'config.json', os.path.join(d, 'link')) == errno.EROFS
     assert oserror(os.utime, f, (0, 0)) == errno.EROFS
+    assert oserror(os.chown, f, os.getuid(), os.getgid()) == errno.EROFS
+    assert oserror(os.link, f, os.path.join(d, 'hard')) == errno.EROFS
+    assert oserror(os.mknod, os.path.join(d, 'fifo'), 0o600 | 0o10000) == errno.EROFS
+    assert oserror(os.setxattr, f, 'user.x', b'1') == errno.EROFS
+    assert oserror(os.removexattr, f, 'user.x') == errno.EROFS
     assert open(f, 'rb').read() == before
     assert os.statvfs(corpus_mount.mountpoint).f_flag & os.ST_RDONLY
 

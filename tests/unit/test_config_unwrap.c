@@ -1,5 +1,6 @@
 /* test_config_unwrap.c — wb_config_unwrap(): run.config as wandb.Api gives
- * it (wandb-api.md §5.1), checked on the exact bytes it prints. */
+ * it ({"value": v} unwrapped, _wandb and wandb_version dropped), checked on
+ * the exact bytes it prints. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,7 +1,7 @@
 /* test_fs_cache.c — fs/cache.c, the cache policy: TTL classes (state-aware
  * for runs), negative entries and their cap, the memory bound with LRU
- * eviction, references that outlive eviction, keep_cache. A fake clock
- * drives expiry. */
+ * eviction, references that outlive eviction, the freshness left. A fake
+ * clock drives expiry. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -71,6 +71,17 @@ static enum wfs_hit get(struct wfs_cache *c, const char *key, unsigned flags)
 	return hit;
 }
 
+/* Seconds of freshness wfs_cache_lookup reports for key. */
+static double left(struct wfs_cache *c, const char *key)
+{
+	struct wfs_obj *o;
+	double s = -1;
+
+	wfs_cache_lookup(c, key, WFS_GET_STALE, &o, &s);
+	wfs_obj_unref(o);
+	return s;
+}
+
 static void test_state_classes(void **state)
 {
 	struct wfs_cache_policy p = policy();
@@ -93,10 +104,6 @@ static void test_state_classes(void **state)
 	assert_true(wfs_cache_ttl(c, WFS_CLASS_ALIAS) == 2);
 	assert_true(wfs_cache_ttl(c, WFS_CLASS_IMMUTABLE) == WFS_TTL_IMMUTABLE);
 	assert_true(wfs_cache_max_value(c) == p.max_bytes / 2);
-	assert_false(wfs_cache_keep_cache(WFS_CLASS_RUNNING));
-	assert_true(wfs_cache_keep_cache(WFS_CLASS_IMMUTABLE));
-	assert_true(wfs_cache_keep_cache(WFS_CLASS_FINISHED));
-	assert_true(wfs_cache_keep_cache(WFS_CLASS_LISTING));
 	wfs_cache_free(c);
 }
 
@@ -118,8 +125,12 @@ static void test_ttl_expiry(void **state)
 
 	fake_now = 1004.9;
 	assert_int_equal(get(c, "running", 0), WFS_FRESH);
+	/* What the kernel may be told: the freshness left, not the TTL. */
+	assert_true(left(c, "running") > 0.09 && left(c, "running") < 0.11);
+	assert_true(left(c, "listing") > 55 && left(c, "listing") < 55.2);
 	fake_now = 1005.1;
 	assert_int_equal(get(c, "running", 0), WFS_MISS);
+	assert_true(left(c, "running") == 0);
 	/* Expired values are still there for whoever wants to compare. */
 	assert_int_equal(get(c, "running", WFS_GET_STALE), WFS_STALE);
 	assert_int_equal(get(c, "listing", 0), WFS_FRESH);

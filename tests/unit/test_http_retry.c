@@ -1,4 +1,4 @@
-/* test_http_retry.c — the retry policy of client/http.c (wandb-api.md §1.8):
+/* test_http_retry.c — the retry policy of client/http.c (the SDK's):
  * which statuses and curl codes are retried, backoff bounds with fixed
  * jitter, Retry-After in seconds and as an HTTP date, status -> errno. */
 #include <errno.h>

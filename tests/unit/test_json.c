@@ -1,6 +1,9 @@
 /* test_json.c — extended JSON (client/json.c): exact number round trips,
- * NaN/Infinity, escapes, pretty format, rejection of invalid input, and a
- * fixed-point round trip of every JSON/JSONL document of the shared corpus. */
+ * NaN/Infinity, escapes, pretty format, rejection of invalid input, a
+ * fixed-point round trip of every JSON/JSONL document of the shared corpus,
+ * and the object builder (wb_jb_*), which reports the first failure: under
+ * an allocation failure at any point it gives no object rather than one with
+ * a member missing. */
 #include <errno.h>
 #include <ftw.h>
 #include <math.h>
@@ -13,6 +16,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "fail_alloc.h"
 #include "wb_json.h"
 
 static char *compact(const char *in)
@@ -375,6 +379,102 @@ static int visit(const char *path, const struct stat *st, int type, struct FTW *
 	return 0;
 }
 
+/* Every kind of member the builder adds (with_json: also those parsed
+ * from text); NULL with *rc on failure. */
+static cJSON *build_all(int with_json, int *rc)
+{
+	char t0[] = "a", t1[] = "b", *tags[] = { t0, t1 };
+	struct wb_jb b = wb_jb_new(), inner = wb_jb_new();
+	int inner_rc = 0;
+	cJSON *arr;
+
+	wb_jb_str(&b, "s", "text");
+	wb_jb_str(&b, "ns", NULL);
+	wb_jb_int(&b, "i", 12345678901234LL);
+	wb_jb_int(&b, "ni", -1);
+	wb_jb_double(&b, "d", 0.5, 1);
+	wb_jb_double(&b, "nd", 0, 0);
+	wb_jb_bool(&b, "t", 1);
+	wb_jb_bool(&b, "nb", -1);
+	if (with_json) {
+		wb_jb_json(&b, "j", "{\"x\": [1, NaN]}");
+		wb_jb_json(&b, "nj", NULL);
+	}
+	wb_jb_strv(&b, "v", tags, 2);
+	wb_jb_str(&inner, "k", "v");
+	wb_jb_item(&b, "o", wb_jb_done(&inner, &inner_rc), inner_rc);
+	arr = wb_jb_array(&b, "arr");
+	wb_jb_append(&b, arr, cJSON_CreateTrue(), 0);
+	return wb_jb_done(&b, rc);
+}
+
+#define BUILT_HEAD \
+	"{\"s\":\"text\",\"ns\":null,\"i\":12345678901234,\"ni\":null," \
+	"\"d\":0.5,\"nd\":null,\"t\":true,\"nb\":null,"
+#define BUILT_TAIL \
+	"\"v\":[\"a\",\"b\"],\"o\":{\"k\":\"v\"},\"arr\":[true]}"
+
+static void test_builder(void **state)
+{
+	struct wb_jb b = wb_jb_new();
+	int rc = 0;
+	cJSON *o = build_all(1, &rc);
+	char *out;
+
+	(void)state;
+	assert_int_equal(rc, 0);
+	out = wb_json_print(o, WB_JSON_COMPACT, NULL);
+	assert_string_equal(out, BUILT_HEAD "\"j\":{\"x\":[1,NaN]},"
+				 "\"nj\":null," BUILT_TAIL);
+	free(out);
+	cJSON_Delete(o);
+	/* Text that is not JSON is the failure, and it sticks. */
+	wb_jb_json(&b, "bad", "{nope");
+	wb_jb_str(&b, "after", "x");
+	assert_null(wb_jb_done(&b, &rc));
+	assert_int_equal(rc, -EBADMSG);
+	/* A NULL item is a failure with the caller's code, else -ENOMEM. */
+	b = wb_jb_new();
+	wb_jb_item(&b, "x", NULL, -EIO);
+	assert_null(wb_jb_done(&b, &rc));
+	assert_int_equal(rc, -EIO);
+	b = wb_jb_new();
+	wb_jb_item(&b, "x", NULL, 0);
+	assert_null(wb_jb_done(&b, &rc));
+	assert_int_equal(rc, -ENOMEM);
+}
+
+/* Fail each cJSON allocation in turn: every run either reports -ENOMEM
+ * and gives nothing, or gives the whole object. (Members parsed from text
+ * are left out: cJSON does not tell a failed allocation from bad syntax, so
+ * there the failure is reported, but as -EBADMSG.) */
+static void test_builder_oom(void **state)
+{
+	long n;
+
+	(void)state;
+	for (n = 0;; n++) {
+		int rc = 0;
+		cJSON *o;
+
+		fail_alloc_at(n);
+		o = build_all(0, &rc);
+		fail_alloc_off();
+		if (!fail_alloc_hit()) {
+			char *out = wb_json_print(o, WB_JSON_COMPACT, NULL);
+
+			assert_int_equal(rc, 0);
+			assert_string_equal(out, BUILT_HEAD BUILT_TAIL);
+			free(out);
+			cJSON_Delete(o);
+			break;
+		}
+		assert_null(o);
+		assert_int_equal(rc, -ENOMEM);
+	}
+	assert_true(n > 20); /* every member allocates: all were covered */
+}
+
 static void test_corpus(void **state)
 {
 	const char *dir = getenv("WB_CORPUS_DIR");
@@ -399,6 +499,8 @@ int main(void)
 		cmocka_unit_test(test_invalid),
 		cmocka_unit_test(test_accessors),
 		cmocka_unit_test(test_print_built),
+		cmocka_unit_test(test_builder),
+		cmocka_unit_test(test_builder_oom),
 		cmocka_unit_test(test_corpus),
 	};
 

@@ -1,4 +1,4 @@
-/* test_manifest.c — wb_manifest_parse() (wandb-api.md §8.6): both storage
+/* test_manifest.c — wb_manifest_parse() (format version 1): both storage
  * layouts, reference entries, optional fields, every real manifest of the
  * corpus checked entry by entry against an independent parse, and every
  * hostile path form rejected. */

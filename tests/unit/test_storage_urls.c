@@ -1,6 +1,7 @@
-/* test_storage_urls.c — the constructed artifact download URLs of
- * wandb-api.md §8.8: base64 MD5 -> hex, V1 and V2 layouts, percent-encoding
- * of every segment, missing birthArtifactID, refusals. */
+/* test_storage_urls.c — artifact download URLs built from manifest entries
+ * (doc/api-notes.md, "Storage URL layouts"): base64 MD5 -> hex, V1 and V2
+ * layouts, percent-encoding of every segment, missing birthArtifactID,
+ * refusals. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -16,7 +17,7 @@ static void test_b64_to_hex(void **state)
 	(void)state;
 	char hex[33];
 
-	/* The example of §8.10 and md5("") */
+	/* A digest as manifests carry it, and md5("") */
 	assert_int_equal(wb_md5_b64_to_hex("mZFLkyvTelC5g8XnyQrpOw==", hex), 0);
 	assert_string_equal(hex, "99914b932bd37a50b983c5e7c90ae93b");
 	assert_int_equal(wb_md5_b64_to_hex("1B2M2Y8AsgTpgAmY7PhCfg==", hex), 0);

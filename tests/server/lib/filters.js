@@ -108,7 +108,12 @@ function fieldPredicate(field, cond, getter, coerce) {
 		case '$nin': {
 			if (!Array.isArray(arg)) bad(`${op} on field "${field}" needs an array`);
 			const wants = arg.map(eqOperand);
-			const hit = (item) => {
+			// Scalar operands (the clients' {"name": {"$in": [...]}} batches) are answered from a Set, one
+			// probe per value as an index would, not one comparison per operand: for scalars deepEqual is ===
+			// (NaN never matches, so it stays out of the Set's SameValueZero).
+			const scalar = (w) => w !== null && typeof w !== 'object' && w === w;
+			const set = wants.every(scalar) ? new Set(wants) : null;
+			const hit = set ? (item) => anyOf(getter(item), (x) => set.has(x)) : (item) => {
 				const v = getter(item);
 				return wants.some((w) => (w === null ? missing(v) : anyOf(v, (x) => deepEqual(x, w))));
 			};

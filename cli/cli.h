@@ -60,31 +60,4 @@ int wb_cli_parse_heavy(const char *list, unsigned *mask);
 int wb_cli_parse_int(const char *s, long long min, long long max,
 		     long long *out);
 
-/* A JSON object being filled member by member; the first failure sticks
- * in rc and later calls do nothing. */
-struct wb_jb {
-	cJSON *o;
-	int rc;
-};
-
-struct wb_jb wb_jb_new(void);
-/* key: s, or null when s is NULL. */
-void wb_jb_str(struct wb_jb *b, const char *key, const char *s);
-/* key: v exactly, or null when v < 0 (the structs' "unknown"). */
-void wb_jb_int(struct wb_jb *b, const char *key, int64_t v);
-/* key: true/false, or null when v < 0. */
-void wb_jb_bool(struct wb_jb *b, const char *key, int v);
-/* key: the JSON value in text (parsed exactly, NaN and big integers
- * kept; -EBADMSG when it is not JSON), or null when text is NULL. */
-void wb_jb_json(struct wb_jb *b, const char *key, const char *text);
-/* key: an array of the n strings v. */
-void wb_jb_strv(struct wb_jb *b, const char *key, char *const *v, size_t n);
-/* key: item (taken over; a NULL item is a failure, rc or -ENOMEM), or
- * with key NULL: item appended to the array arr. */
-void wb_jb_item(struct wb_jb *b, const char *key, cJSON *arr, cJSON *item,
-		int rc);
-/* The finished object, or NULL after freeing it (and *rc set) when any
- * step failed. */
-cJSON *wb_jb_done(struct wb_jb *b, int *rc);
-
 #endif

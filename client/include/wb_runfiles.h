@@ -1,5 +1,5 @@
-/* wb_runfiles.h — the files of a run (wandb-api.md §7): listing, an exact
- * existence check, and reading a file whole or by byte range.
+/* wb_runfiles.h — the files of a run: listing, an exact existence check,
+ * and reading a file whole or by byte range.
  *
  * Conventions as in wb_api.h: 0 or a negative errno (err filled); a null
  * project or run is -ENOENT; listing callbacks receive ownership of each
@@ -68,10 +68,5 @@ struct wb_run_file_loc {
 int wb_run_file_stream(struct wb_client *c, const struct wb_run_file_loc *loc,
 		       int64_t start, int64_t end,
 		       const struct wb_http_sink *sink, struct wb_error *err);
-
-/* Up to len bytes at off into buf; *got = bytes stored (short only at EOF). */
-int wb_run_file_read(struct wb_client *c, const struct wb_run_file_loc *loc,
-		     int64_t off, void *buf, size_t len, size_t *got,
-		     struct wb_error *err);
 
 #endif

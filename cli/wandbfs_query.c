@@ -5,13 +5,13 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-#include "api_util.h"
 #include "cli.h"
 #include "wb_log.h"
 #include "wb_settings.h"
@@ -121,106 +121,6 @@ int wb_cli_parse_int(const char *s, long long min, long long max,
 	return 0;
 }
 
-/* Add key: v (taken over; NULL is OOM) to obj. */
-static int add_item(cJSON *obj, const char *key, cJSON *v)
-{
-	if (!v || !cJSON_AddItemToObject(obj, key, v)) {
-		cJSON_Delete(v);
-		return -ENOMEM;
-	}
-	return 0;
-}
-
-struct wb_jb wb_jb_new(void)
-{
-	struct wb_jb b = { cJSON_CreateObject(), 0 };
-
-	if (!b.o)
-		b.rc = -ENOMEM;
-	return b;
-}
-
-void wb_jb_str(struct wb_jb *b, const char *key, const char *s)
-{
-	if (!b->rc)
-		b->rc = add_item(b->o, key, s ? cJSON_CreateString(s)
-					      : cJSON_CreateNull());
-}
-
-void wb_jb_int(struct wb_jb *b, const char *key, int64_t v)
-{
-	char text[24];
-
-	if (b->rc)
-		return;
-	snprintf(text, sizeof(text), "%" PRId64, v);
-	b->rc = add_item(b->o, key, v >= 0 ? wb_json_number_from_text(text)
-					   : cJSON_CreateNull());
-}
-
-void wb_jb_bool(struct wb_jb *b, const char *key, int v)
-{
-	if (!b->rc)
-		b->rc = add_item(b->o, key, v < 0 ? cJSON_CreateNull()
-						  : cJSON_CreateBool(v));
-}
-
-void wb_jb_json(struct wb_jb *b, const char *key, const char *text)
-{
-	struct wb_error err;
-	cJSON *v;
-
-	if (b->rc)
-		return;
-	v = text ? wb_json_parse(text, strlen(text), &err)
-		 : cJSON_CreateNull();
-	b->rc = v ? add_item(b->o, key, v) : text ? err.code : -ENOMEM;
-}
-
-void wb_jb_strv(struct wb_jb *b, const char *key, char *const *v, size_t n)
-{
-	cJSON *arr;
-
-	if (b->rc)
-		return;
-	arr = cJSON_AddArrayToObject(b->o, key);
-	for (size_t i = 0; arr && i < n; i++) {
-		cJSON *s = cJSON_CreateString(v[i]);
-
-		if (!s || !cJSON_AddItemToArray(arr, s)) {
-			cJSON_Delete(s);
-			arr = NULL;
-		}
-	}
-	if (!arr)
-		b->rc = -ENOMEM;
-}
-
-void wb_jb_item(struct wb_jb *b, const char *key, cJSON *arr, cJSON *item,
-		int rc)
-{
-	if (b->rc) {
-		cJSON_Delete(item);
-	} else if (!item) {
-		b->rc = rc ? rc : -ENOMEM;
-	} else if (key) {
-		b->rc = add_item(b->o, key, item);
-	} else if (!cJSON_AddItemToArray(arr, item)) {
-		cJSON_Delete(item);
-		b->rc = -ENOMEM;
-	}
-}
-
-cJSON *wb_jb_done(struct wb_jb *b, int *rc)
-{
-	if (b->rc) {
-		cJSON_Delete(b->o);
-		*rc = b->rc;
-		return NULL;
-	}
-	return b->o;
-}
-
 /* ---- JSON for the typed results --------------------------------------- */
 
 static cJSON *viewer_json(const struct wb_viewer *v, int *rc)
@@ -233,9 +133,8 @@ static cJSON *viewer_json(const struct wb_viewer *v, int *rc)
 	wb_jb_str(&b, "entity", v->entity);
 	wb_jb_str(&b, "email", v->email);
 	wb_jb_strv(&b, "teams", v->teams, v->n_teams);
-	if (!b.rc && !(orgs = cJSON_AddArrayToObject(b.o, "organizations")))
-		b.rc = -ENOMEM;
-	for (size_t i = 0; !b.rc && i < v->n_orgs; i++) {
+	orgs = wb_jb_array(&b, "organizations");
+	for (size_t i = 0; orgs && !b.rc && i < v->n_orgs; i++) {
 		struct wb_jb org = wb_jb_new();
 		int org_rc = 0;
 		cJSON *item;
@@ -243,59 +142,8 @@ static cJSON *viewer_json(const struct wb_viewer *v, int *rc)
 		wb_jb_str(&org, "name", v->orgs[i]);
 		wb_jb_str(&org, "orgEntity", v->org_entities[i]);
 		item = wb_jb_done(&org, &org_rc);
-		wb_jb_item(&b, NULL, orgs, item, org_rc);
+		wb_jb_append(&b, orgs, item, org_rc);
 	}
-	return wb_jb_done(&b, rc);
-}
-
-static cJSON *project_json(const struct wb_project *p, int *rc)
-{
-	struct wb_jb b = wb_jb_new();
-
-	wb_jb_str(&b, "id", p->id);
-	wb_jb_str(&b, "name", p->name);
-	wb_jb_str(&b, "entity", p->entity);
-	wb_jb_str(&b, "description", p->description);
-	wb_jb_str(&b, "createdAt", p->created_at);
-	wb_jb_str(&b, "updatedAt", p->updated_at);
-	wb_jb_str(&b, "access", p->access);
-	wb_jb_int(&b, "runCount", p->run_count);
-	wb_jb_bool(&b, "readOnly", p->read_only);
-	wb_jb_str(&b, "webUrl", p->web_url);
-	return wb_jb_done(&b, rc);
-}
-
-/* The string member of r at offset (from the client's run field tables). */
-static const char *run_str(const struct wb_run *r, size_t offset)
-{
-	return *(char *const *)((const char *)r + offset);
-}
-
-/* A run with the GraphQL field names; heavy fields as parsed JSON values,
- * present only when fetched. NULL on OOM or a heavy field that is not
- * JSON (*rc says which). */
-static cJSON *run_json(const struct wb_run *r, int *rc)
-{
-	struct wb_jb b = wb_jb_new(), user;
-	int user_rc = 0;
-	cJSON *item;
-
-	for (size_t i = 0; i < api_run_n_strs; i++)
-		wb_jb_str(&b, api_run_strs[i].key,
-			  run_str(r, api_run_strs[i].offset));
-	wb_jb_str(&b, "webUrl", r->web_url);
-	wb_jb_strv(&b, "tags", r->tags, r->n_tags);
-	wb_jb_int(&b, "historyLineCount", r->history_line_count);
-	wb_jb_int(&b, "projectId", r->project_id);
-	user = wb_jb_new();
-	wb_jb_str(&user, "name", r->user_name);
-	wb_jb_str(&user, "username", r->user_username);
-	item = wb_jb_done(&user, &user_rc);
-	wb_jb_item(&b, "user", NULL, item, user_rc);
-	for (size_t i = 0; i < api_run_n_heavy; i++)
-		if (r->heavy & api_run_heavy[i].bit)
-			wb_jb_json(&b, api_run_heavy[i].field,
-				   run_str(r, api_run_heavy[i].offset));
 	return wb_jb_done(&b, rc);
 }
 
@@ -340,8 +188,8 @@ static int cmd_entity(struct wb_cli *cli, int argc, char **argv)
 /* Listing callbacks collect JSON into an array. */
 static int collect_project(void *ud, struct wb_project *p)
 {
-	int rc = 0;
-	cJSON *o = project_json(p, &rc);
+	cJSON *o;
+	int rc = wb_project_json(p, &o);
 
 	wb_project_free(p);
 	if (!o || !cJSON_AddItemToArray(ud, o)) {
@@ -387,29 +235,51 @@ static int cmd_project(struct wb_cli *cli, int argc, char **argv)
 	rc = wb_project_get(cli->client, path[0], path[1], &p, &cli->err);
 	if (rc)
 		return wb_cli_result(cli, rc, NULL);
-	o = project_json(p, &rc);
+	rc = wb_project_json(p, &o);
 	wb_project_free(p);
 	return wb_cli_finish(cli, o, rc);
 }
 
+/* Runs of ent/proj collected into arr. wb_runs_fetch() calls back from
+ * several threads at once: the lock guards arr and rc (rendering happens
+ * outside it). */
 struct run_sink {
+	const char *ent, *proj;
+	pthread_mutex_t lock;
 	cJSON *arr;
 	int rc; /* why collecting stopped */
 };
 
+static void run_sink_init(struct run_sink *s, const char *ent,
+			  const char *proj)
+{
+	*s = (struct run_sink){ .ent = ent, .proj = proj,
+				.arr = cJSON_CreateArray() };
+	pthread_mutex_init(&s->lock, NULL);
+}
+
+static void run_sink_clear(struct run_sink *s)
+{
+	pthread_mutex_destroy(&s->lock);
+	cJSON_Delete(s->arr);
+}
+
 static int collect_run(void *ud, struct wb_run *r)
 {
 	struct run_sink *s = ud;
-	int rc = 0;
-	cJSON *o = run_json(r, &rc);
+	cJSON *o;
+	int rc = wb_run_json(r, s->ent, s->proj, WB_RUN_HEAVY_ALL, &o);
 
 	wb_run_free(r);
-	if (!o || !cJSON_AddItemToArray(s->arr, o)) {
+	pthread_mutex_lock(&s->lock);
+	if (!rc && !cJSON_AddItemToArray(s->arr, o))
+		rc = -ENOMEM;
+	if (rc) {
 		cJSON_Delete(o);
-		s->rc = rc ? rc : -ENOMEM;
-		return s->rc;
+		s->rc = rc;
 	}
-	return 0;
+	pthread_mutex_unlock(&s->lock);
+	return rc;
 }
 
 /* The failure of a run listing: the sink's own error (a heavy field that is
@@ -434,7 +304,7 @@ static int cmd_runs(struct wb_cli *cli, int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct wb_runs_query q = { 0 };
-	struct run_sink sink = { 0 };
+	struct run_sink sink;
 	long long n;
 	char *path[2];
 	int opt, rc;
@@ -467,13 +337,11 @@ static int cmd_runs(struct wb_cli *cli, int argc, char **argv)
 	}
 	if (optind != argc - 1 || wb_cli_split_path(argv[optind], path, 2))
 		return WB_CLI_USAGE;
-	sink.arr = cJSON_CreateArray();
-	if (!sink.arr)
-		return wb_cli_result(cli, -ENOMEM, NULL);
-	rc = wb_runs_list(cli->client, path[0], path[1], &q, collect_run,
-			  &sink, &cli->err);
+	run_sink_init(&sink, path[0], path[1]);
+	rc = sink.arr ? wb_runs_list(cli->client, path[0], path[1], &q,
+				     collect_run, &sink, &cli->err) : -ENOMEM;
 	rc = runs_result(cli, &sink, rc);
-	cJSON_Delete(sink.arr);
+	run_sink_clear(&sink);
 	return rc;
 }
 
@@ -495,10 +363,10 @@ static int parse_heavy_only(int argc, char **argv, unsigned *heavy)
 
 static int cmd_run(struct wb_cli *cli, int argc, char **argv)
 {
-	struct run_sink sink = { 0 };
 	struct wb_run *r;
 	unsigned heavy;
 	char *path[3];
+	cJSON *o;
 	int rc;
 
 	if (parse_heavy_only(argc, argv, &heavy) || optind != argc - 1 ||
@@ -508,14 +376,12 @@ static int cmd_run(struct wb_cli *cli, int argc, char **argv)
 			&cli->err);
 	if (rc)
 		return wb_cli_result(cli, rc, NULL);
-	sink.arr = cJSON_CreateArray();
-	rc = sink.arr ? collect_run(&sink, r) : -ENOMEM;
-	if (!sink.arr)
-		wb_run_free(r);
-	rc = rc ? runs_result(cli, &sink, rc)
-		: wb_cli_print(cli, cJSON_GetArrayItem(sink.arr, 0));
-	cJSON_Delete(sink.arr);
-	return rc;
+	rc = wb_run_json(r, path[0], path[1], WB_RUN_HEAVY_ALL, &o);
+	wb_run_free(r);
+	if (rc == -EBADMSG)
+		wb_error_set(&cli->err, rc, 0, "a heavy field is not valid "
+			     "JSON");
+	return wb_cli_finish(cli, o, rc);
 }
 
 static int cmp_run_name(const void *a, const void *b)
@@ -575,7 +441,7 @@ static cJSON *in_request_order(cJSON *arr, char **names, int n)
 
 static int cmd_runs_fetch(struct wb_cli *cli, int argc, char **argv)
 {
-	struct run_sink sink = { 0 };
+	struct run_sink sink;
 	unsigned heavy;
 	char *path[2];
 	cJSON *ordered;
@@ -584,21 +450,20 @@ static int cmd_runs_fetch(struct wb_cli *cli, int argc, char **argv)
 	if (parse_heavy_only(argc, argv, &heavy) || optind > argc - 2 ||
 	    wb_cli_split_path(argv[optind], path, 2))
 		return WB_CLI_USAGE;
-	sink.arr = cJSON_CreateArray();
-	if (!sink.arr)
-		return wb_cli_result(cli, -ENOMEM, NULL);
-	rc = wb_runs_fetch(cli->client, path[0], path[1],
-			   (const char *const *)argv + optind + 1,
-			   (size_t)(argc - optind - 1), heavy, collect_run,
-			   &sink, &cli->err);
+	run_sink_init(&sink, path[0], path[1]);
+	rc = sink.arr ? wb_runs_fetch(cli->client, path[0], path[1],
+				      (const char *const *)argv + optind + 1,
+				      (size_t)(argc - optind - 1), heavy,
+				      collect_run, &sink, &cli->err)
+		      : -ENOMEM;
 	if (rc) {
 		rc = runs_result(cli, &sink, rc);
-		cJSON_Delete(sink.arr);
+		run_sink_clear(&sink);
 		return rc;
 	}
 	ordered = in_request_order(sink.arr, argv + optind + 1,
 				   argc - optind - 1);
-	cJSON_Delete(sink.arr);
+	run_sink_clear(&sink);
 	return wb_cli_finish(cli, ordered, 0);
 }
 

@@ -1,16 +1,17 @@
-/* strmap.c — the string-keyed hash map used by the cache, the in-flight
- * table, name listings and directory nodes (wfs_strmap.h). */
+/* strmap.c — the string-keyed hash map (wb_strmap.h): the client's run-name
+ * sets, and the filesystem's cache, in-flight table, name listings and
+ * directory nodes. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "wfs_strmap.h"
+#include "wb_strmap.h"
 
 /* Marks a removed slot so probe chains stay intact. */
 static const char gone_mark;
 #define GONE (&gone_mark)
 
-uint64_t wfs_hash_str(uint64_t h, const char *s)
+uint64_t wb_hash_str(uint64_t h, const char *s)
 {
 	for (; *s; s++) {
 		h ^= (unsigned char)*s;
@@ -19,19 +20,19 @@ uint64_t wfs_hash_str(uint64_t h, const char *s)
 	return h;
 }
 
-void wfs_strmap_init(struct wfs_strmap *m)
+void wb_strmap_init(struct wb_strmap *m)
 {
 	memset(m, 0, sizeof(*m));
 }
 
-void wfs_strmap_clear(struct wfs_strmap *m)
+void wb_strmap_clear(struct wb_strmap *m)
 {
 	free(m->slots);
-	wfs_strmap_init(m);
+	wb_strmap_init(m);
 }
 
 /* Slot holding key, or NULL. */
-static struct wfs_strmap_slot *find(const struct wfs_strmap *m,
+static struct wb_strmap_slot *find(const struct wb_strmap *m,
 				    const char *key, uint64_t h)
 {
 	size_t mask, i;
@@ -40,7 +41,7 @@ static struct wfs_strmap_slot *find(const struct wfs_strmap *m,
 		return NULL;
 	mask = m->cap - 1;
 	for (i = h & mask;; i = (i + 1) & mask) {
-		struct wfs_strmap_slot *s = &m->slots[i];
+		struct wb_strmap_slot *s = &m->slots[i];
 
 		if (!s->key)
 			return NULL;
@@ -49,19 +50,19 @@ static struct wfs_strmap_slot *find(const struct wfs_strmap *m,
 	}
 }
 
-void *wfs_strmap_get(const struct wfs_strmap *m, const char *key)
+void *wb_strmap_get(const struct wb_strmap *m, const char *key)
 {
-	struct wfs_strmap_slot *s = find(m, key, wfs_hash_str(WFS_HASH_SEED,
+	struct wb_strmap_slot *s = find(m, key, wb_hash_str(WB_HASH_SEED,
 							      key));
 
 	return s ? s->val : NULL;
 }
 
 /* Rebuild with room for at least `want` live entries at load <= 1/2. */
-static int grow(struct wfs_strmap *m, size_t want)
+static int grow(struct wb_strmap *m, size_t want)
 {
 	size_t cap = 16;
-	struct wfs_strmap_slot *slots;
+	struct wb_strmap_slot *slots;
 
 	while (cap < want * 2)
 		cap *= 2;
@@ -69,7 +70,7 @@ static int grow(struct wfs_strmap *m, size_t want)
 	if (!slots)
 		return -ENOMEM;
 	for (size_t i = 0; i < m->cap; i++) {
-		struct wfs_strmap_slot *s = &m->slots[i];
+		struct wb_strmap_slot *s = &m->slots[i];
 		size_t j;
 
 		if (!s->key || s->key == GONE)
@@ -86,11 +87,11 @@ static int grow(struct wfs_strmap *m, size_t want)
 	return 0;
 }
 
-int wfs_strmap_put(struct wfs_strmap *m, const char *key, void *val,
+int wb_strmap_put(struct wb_strmap *m, const char *key, void *val,
 		   void **old)
 {
-	uint64_t h = wfs_hash_str(WFS_HASH_SEED, key);
-	struct wfs_strmap_slot *s = find(m, key, h);
+	uint64_t h = wb_hash_str(WB_HASH_SEED, key);
+	struct wb_strmap_slot *s = find(m, key, h);
 	size_t i;
 
 	if (old)
@@ -113,14 +114,14 @@ int wfs_strmap_put(struct wfs_strmap *m, const char *key, void *val,
 		;
 	if (!m->slots[i].key)
 		m->filled++;
-	m->slots[i] = (struct wfs_strmap_slot){ key, val, h };
+	m->slots[i] = (struct wb_strmap_slot){ key, val, h };
 	m->used++;
 	return 0;
 }
 
-void *wfs_strmap_del(struct wfs_strmap *m, const char *key)
+void *wb_strmap_del(struct wb_strmap *m, const char *key)
 {
-	struct wfs_strmap_slot *s = find(m, key, wfs_hash_str(WFS_HASH_SEED,
+	struct wb_strmap_slot *s = find(m, key, wb_hash_str(WB_HASH_SEED,
 							      key));
 	void *val;
 
@@ -138,10 +139,10 @@ void *wfs_strmap_del(struct wfs_strmap *m, const char *key)
 	return val;
 }
 
-void *wfs_strmap_next(const struct wfs_strmap *m, size_t *pos)
+void *wb_strmap_next(const struct wb_strmap *m, size_t *pos)
 {
 	while (*pos < m->cap) {
-		const struct wfs_strmap_slot *s = &m->slots[(*pos)++];
+		const struct wb_strmap_slot *s = &m->slots[(*pos)++];
 
 		if (s->key && s->key != GONE)
 			return s->val;

@@ -1,12 +1,13 @@
 /* wb_download.h — reading bytes behind a download URL (run files, artifact
- * entries): whole or a byte range, into a caller buffer or a streaming sink,
- * with one refresh of an expired pre-signed URL.
+ * entries): whole or a byte range, into a streaming sink, with one refresh
+ * of an expired pre-signed URL.
  *
  * The URL is either a pre-signed storage URL (File.directUrl, artifact file
- * URLs: fetched without W&B auth) or an API URL (File.url, the constructed
- * artifact URLs of wandb-api.md §8.8: the transport attaches auth because the
- * URL is on the API host, and follows the redirect to storage without it).
- * A 401/403 means an expired pre-signed URL (§1.8, §12.7): the caller's
+ * URLs: fetched without W&B auth) or an API URL (File.url, the artifact URLs
+ * built from a manifest entry: the transport attaches auth because the URL is
+ * on the API host, and follows the redirect to storage without it).
+ * Pre-signed URLs expire without saying when; a 401/403 from storage means
+ * that (doc/api-notes.md, "Download URLs and their expiry"): the caller's
  * refresh function is asked for a fresh URL and the read is retried once.
  * A transfer cut mid-body (reset, truncation, 5xx on retry) continues with
  * a Range request from the first missing byte, so the sink only ever sees
@@ -38,11 +39,5 @@ struct wb_download_src {
 int wb_download_stream(struct wb_client *c, const struct wb_download_src *src,
 		       int64_t start, int64_t end,
 		       const struct wb_http_sink *sink, struct wb_error *err);
-
-/* Read up to len bytes at offset off into buf; *got = bytes stored (fewer
- * than len only at the end of the file). */
-int wb_download_read(struct wb_client *c, const struct wb_download_src *src,
-		     int64_t off, void *buf, size_t len, size_t *got,
-		     struct wb_error *err);
 
 #endif

@@ -1,5 +1,6 @@
 /* wb_artifacts.h — artifact types, collections, versions, manifests and the
- * bytes of artifact entries (wandb-api.md §8).
+ * bytes of artifact entries (doc/api-notes.md, "Artifacts" to
+ * "References").
  *
  * Conventions as in wb_api.h: 0 or a negative errno (err filled); a null
  * project / type / collection / version is -ENOENT; listing callbacks
@@ -161,7 +162,7 @@ struct wb_manifest {
 	size_t n_entries;
 };
 
-/* Parse manifest JSON (wandb-api.md §8.6). Malformed JSON or fields of the
+/* Parse manifest JSON (format version 1). Malformed JSON or fields of the
  * wrong type -> -EBADMSG; a manifest format version other than 1 or an
  * unknown storage layout -> -EOPNOTSUPP; a hostile entry path (see
  * wb_manifest_path_check) or a path listed twice -> -EINVAL. */
@@ -189,7 +190,7 @@ int wb_manifest_fetch(struct wb_client *c, const char *artifact_id,
  * 0 or -EINVAL. */
 int wb_md5_b64_to_hex(const char *b64, char hex[33]);
 
-/* The server URL for a stored entry (wandb-api.md §8.8), fetched with W&B
+/* The server URL for a stored entry, built from the manifest, fetched with W&B
  * auth (the transport adds it: the URL is on the API host):
  *   V1: {base}/artifacts/{entity}/{hexhash}
  *   V2: {base}/artifactsV2/{region}/{entity}/{project}/{collection}/
@@ -251,11 +252,5 @@ int wb_artifact_file_stream(struct wb_client *c, const struct wb_artifact *a,
 			    const char *url, int64_t start, int64_t end,
 			    const struct wb_http_sink *sink,
 			    struct wb_error *err);
-
-/* Up to len bytes at off into buf; *got = bytes stored (short only at EOF). */
-int wb_artifact_file_read(struct wb_client *c, const struct wb_artifact *a,
-			  const struct wb_manifest *m, const char *path,
-			  const char *url, int64_t off, void *buf, size_t len,
-			  size_t *got, struct wb_error *err);
 
 #endif

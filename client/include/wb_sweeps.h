@@ -1,5 +1,5 @@
-/* wb_sweeps.h — sweeps and reports of a project (wandb-api.md §10).
- * Conventions as in wb_api.h.
+/* wb_sweeps.h — sweeps and reports of a project. Conventions as in
+ * wb_api.h.
  */
 #ifndef WB_SWEEPS_H
 #define WB_SWEEPS_H

@@ -1,4 +1,4 @@
-/* wb_registry.h — organizations and their registries (wandb-api.md §2, §9).
+/* wb_registry.h — organizations and their registries.
  *
  * A registry is the project "wandb-registry-<name>" of an organization's
  * org entity; its collections are portfolios whose versions are

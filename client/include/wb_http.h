@@ -7,7 +7,7 @@
  * The API key is attached (Basic api:<key>) only when the request URL has the
  * base URL's scheme, host and port and starts with its path; never to storage
  * URLs or redirect targets on other hosts; never logged.
- * Retry policy = the SDK's (wandb-api.md §1.8): 400 401 403 404 409 410 413 422
+ * Retry policy = the SDK's: 400 401 403 404 409 410 413 422
  * 501 are final; other 4xx/5xx, status 0 and connection errors are retried
  * with min(max, min_wait * 2^n * (1 + U[0,0.25))) or Retry-After.
  * (Also final: 416, for range reads past the end.) A wait that would cross

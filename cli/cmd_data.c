@@ -263,7 +263,7 @@ static int cmd_file_exists(struct wb_cli *cli, int argc, char **argv)
 	rc = 0;
 	if (f) {
 		file = run_file_json(f, &rc);
-		wb_jb_item(&b, "file", NULL, file, rc);
+		wb_jb_item(&b, "file", file, rc);
 	}
 	wb_run_file_free(f);
 	return wb_cli_finish(cli, wb_jb_done(&b, &rc), rc);
@@ -617,9 +617,8 @@ static cJSON *manifest_json(const struct wb_manifest *m, int *rc)
 	wb_jb_str(&b, "storagePolicy", m->storage_policy);
 	wb_jb_str(&b, "storageLayout", m->layout == WB_LAYOUT_V2 ? "V2" : "V1");
 	wb_jb_str(&b, "storageRegion", m->region);
-	if (!b.rc && !(entries = cJSON_AddArrayToObject(b.o, "entries")))
-		b.rc = -ENOMEM;
-	for (size_t i = 0; !b.rc && i < m->n_entries; i++) {
+	entries = wb_jb_array(&b, "entries");
+	for (size_t i = 0; entries && !b.rc && i < m->n_entries; i++) {
 		const struct wb_manifest_entry *e = &m->entries[i];
 		struct wb_jb eb = wb_jb_new();
 		int erc = 0;
@@ -632,7 +631,7 @@ static cJSON *manifest_json(const struct wb_manifest *m, int *rc)
 		wb_jb_str(&eb, "ref", e->ref);
 		wb_jb_json(&eb, "extra", e->extra);
 		item = wb_jb_done(&eb, &erc);
-		wb_jb_item(&b, NULL, entries, item, erc);
+		wb_jb_append(&b, entries, item, erc);
 	}
 	return wb_jb_done(&b, rc);
 }
@@ -715,8 +714,8 @@ static int cmd_artifact_get(struct wb_cli *cli, int argc, char **argv)
 		return WB_CLI_USAGE;
 	if (!rc)
 		rc = wb_manifest_fetch(cli->client, a->id, &m, &cli->err);
-	/* --via storage: start from the constructed server URL of §8.8
-	 * rather than a URL fetched through GraphQL. */
+	/* --via storage: start from the server URL built from the manifest
+	 * entry rather than a URL fetched through GraphQL. */
 	e = rc ? NULL : wb_manifest_find(m, path);
 	if (!rc && storage && e && !e->ref) {
 		rc = wb_artifact_storage_url(wb_client_base_url(cli->client),
@@ -845,15 +844,12 @@ static cJSON *sweep_json(const struct wb_sweep *s, int *rc)
 	wb_jb_str(&b, "state", s->state);
 	wb_jb_str(&b, "description", s->description);
 	wb_jb_str(&b, "config", s->config);
-	if (!b.rc && !(s->has_best_loss
-		       ? cJSON_AddNumberToObject(b.o, "bestLoss", s->best_loss)
-		       : cJSON_AddNullToObject(b.o, "bestLoss")))
-		b.rc = -ENOMEM;
+	wb_jb_double(&b, "bestLoss", s->best_loss, s->has_best_loss);
 	wb_jb_int(&b, "runCount", s->run_count);
 	wb_jb_int(&b, "runCountExpected", s->run_count_expected);
 	wb_jb_str(&b, "createdAt", s->created_at);
 	wb_jb_str(&b, "updatedAt", s->updated_at);
-	wb_jb_str(&b, "webUrl", s->web_url);
+	wb_jb_str(&b, "url", s->web_url);
 	return wb_jb_done(&b, rc);
 }
 
@@ -905,7 +901,7 @@ static int collect_sweep_run(void *ud, struct wb_run *r)
 	wb_jb_str(&b, "name", r->name);
 	wb_jb_str(&b, "displayName", r->display_name);
 	wb_jb_str(&b, "state", r->state);
-	wb_jb_str(&b, "sweepName", r->sweep_name);
+	wb_jb_str(&b, "sweep", r->sweep_name);
 	wb_jb_str(&b, "createdAt", r->created_at);
 	wb_run_free(r);
 	return collect_add(ud, wb_jb_done(&b, &rc), rc);
@@ -939,7 +935,7 @@ static int collect_report(void *ud, struct wb_report *r)
 	wb_jb_json(&b, "spec", r->spec);
 	wb_jb_str(&b, "createdAt", r->created_at);
 	wb_jb_str(&b, "updatedAt", r->updated_at);
-	wb_jb_str(&b, "webUrl", r->web_url);
+	wb_jb_str(&b, "url", r->web_url);
 	wb_report_free(r);
 	return collect_add(ud, wb_jb_done(&b, &rc), rc);
 }

@@ -5,7 +5,8 @@
  * Structs returned through `**out` are owned by the caller and released with
  * the matching *_free(). Listing callbacks receive ownership of each item
  * (they must free it, or keep it); a callback returning non-zero stops the
- * listing, and that value is returned.
+ * listing, and that value is returned. The client never holds a lock of its
+ * own while it calls a callback.
  * Other areas: wb_runfiles.h (run files, downloads), wb_history.h (history,
  * events, console logs), wb_artifacts.h, wb_registry.h, wb_sweeps.h.
  */
@@ -64,6 +65,13 @@ struct wb_project {
 	int read_only;      /* -1 when unknown */
 	char *web_url;      /* {app}/{entity}/{project}/workspace */
 };
+
+/* A project as a JSON object with the SDK's names, in this order: name
+ * entity id description access createdAt updatedAt runCount readOnly url
+ * (the web URL, the SDK's Project.url); unknown values are null. Both the
+ * filesystem's project.json and wandbfs-query print it. 0 or -ENOMEM;
+ * caller cJSON_Delete()s *out. */
+int wb_project_json(const struct wb_project *p, cJSON **out);
 
 typedef int (*wb_project_cb)(void *ud, struct wb_project *p);
 
@@ -127,6 +135,19 @@ struct wb_runs_query {
 
 typedef int (*wb_run_cb)(void *ud, struct wb_run *r);
 
+/* A run of entity/project as a JSON object with the SDK's names, in this
+ * order: id (the run ID, as the SDK's Run.id) name displayName state entity
+ * project url (the web URL) tags group jobType notes (else description)
+ * host user ({name, username}, or null) createdAt heartbeatAt updatedAt
+ * sweep (the sweep's ID) commit historyLineCount projectId storageId (the
+ * opaque id); then those of the heavy fields in `heavy` that r carries,
+ * parsed, under their GraphQL names (config as stored, wrapped;
+ * summaryMetrics; systemMetrics; historyKeys). Both the filesystem's
+ * metadata.json and wandbfs-query print it. 0, -ENOMEM, or -EBADMSG when a
+ * heavy field is not JSON; caller cJSON_Delete()s *out. */
+int wb_run_json(const struct wb_run *r, const char *entity,
+		const char *project, unsigned heavy, cJSON **out);
+
 /* List runs of a project, every page, deduplicated by name. -ENOENT when the
  * project is null. */
 int wb_runs_list(struct wb_client *c, const char *entity, const char *project,
@@ -135,7 +156,10 @@ int wb_runs_list(struct wb_client *c, const char *entity, const char *project,
 
 /* Fetch light + the requested heavy fields for the named runs in as few
  * requests as possible (batches by name, sent in parallel). Runs that do not
- * exist are simply not reported. cb is called from one thread at a time. */
+ * exist are simply not reported. cb may be called from several threads at
+ * once (each batch's worker delivers its own runs): it must be thread-safe.
+ * After the first failure (cb's non-zero result or a failed batch) no more
+ * runs are delivered, and that failure is returned. */
 int wb_runs_fetch(struct wb_client *c, const char *entity, const char *project,
 		  const char *const *names, size_t n_names, unsigned heavy,
 		  wb_run_cb cb, void *ud, struct wb_error *err);
@@ -147,8 +171,8 @@ int wb_run_get(struct wb_client *c, const char *entity, const char *project,
 	       struct wb_error *err);
 void wb_run_free(struct wb_run *r);
 
-/* run.config as wandb.Api gives it (wandb-api.md §5.1): parse the wrapped
- * config text, unwrap {"value": v} -> v, drop `_wandb` and `wandb_version`.
+/* run.config as wandb.Api gives it: parse the wrapped config text, unwrap
+ * {"value": v} -> v, drop `_wandb` and `wandb_version`.
  * NULL/empty text gives {}. Caller cJSON_Delete()s *out. */
 int wb_config_unwrap(const char *raw, size_t len, cJSON **out,
 		     struct wb_error *err);

@@ -25,7 +25,6 @@ void wb_client_free(struct wb_client *c);
 const char *wb_client_base_url(const struct wb_client *c);
 const char *wb_client_app_url(const struct wb_client *c);
 struct wb_http *wb_client_http(struct wb_client *c);
-int wb_client_max_inflight(const struct wb_client *c);
 
 /* Web UI link: the app URL, then each segment of the NULL-terminated list
  * percent-encoded as Python's quote(s, safe="") (so '/' becomes %2F), e.g.
@@ -34,12 +33,12 @@ int wb_client_max_inflight(const struct wb_client *c);
 char *wb_client_web_url(const struct wb_client *c, ...)
 	__attribute__((sentinel));
 
-/* s percent-encoded as Python's quote(s, safe="") (malloc'd; NULL on
- * OOM), for a query-string value. */
-char *wb_url_quote(const char *s);
+/* How many requests the client sends at once (--max-requests). */
+int wb_client_max_inflight(const struct wb_client *c);
 
-/* Run job(ud, i) for i in [0, n) on up to max_inflight threads; returns the
- * first non-zero job result (all jobs still run) or 0. Used for batched
+/* Run job(ud, i) for i in [0, n) on up to max_inflight threads (the caller's
+ * among them); returns the first non-zero job result (all jobs still run) or
+ * 0. Jobs run at the same time, with no client lock held. Used for batched
  * fetches that should go out in parallel. */
 int wb_client_parallel(struct wb_client *c, size_t n,
 		       int (*job)(void *ud, size_t i), void *ud);

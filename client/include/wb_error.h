@@ -2,7 +2,7 @@
  *
  * Every client function returns 0 on success or a negative errno, and fills
  * an optional struct wb_error with the same code and one human-readable line.
- * Messages never contain the API key. Mapping (see wandb-api.md §1.9):
+ * Messages never contain the API key. Mapping:
  *   401/403 from the API -> -EACCES, null object / 404 -> -ENOENT,
  *   deadline or attempt timeout -> -ETIMEDOUT, retries exhausted on 429/5xx or
  *   connection errors -> -EIO (or -EAGAIN for 429), GraphQL `errors` -> -EIO

@@ -48,4 +48,40 @@ cJSON *wb_json_get(const cJSON *object, const char *key);
 /* String member or NULL when absent / not a string. Borrowed pointer. */
 const char *wb_json_get_str(const cJSON *object, const char *key);
 
+/* ---- building objects -------------------------------------------------
+ * A JSON object filled member by member. The first failure (OOM, or text
+ * given to wb_jb_json() that is not JSON) sticks in rc and later calls do
+ * nothing; wb_jb_done() then frees the object and returns NULL, so an
+ * object is never handed out with a member missing. */
+struct wb_jb {
+	cJSON *o;
+	int rc;
+};
+
+struct wb_jb wb_jb_new(void);
+/* key: s, or null when s is NULL. */
+void wb_jb_str(struct wb_jb *b, const char *key, const char *s);
+/* key: v exactly, or null when v < 0 (the client structs' "unknown"). */
+void wb_jb_int(struct wb_jb *b, const char *key, int64_t v);
+/* key: v, or null when known is 0. */
+void wb_jb_double(struct wb_jb *b, const char *key, double v, int known);
+/* key: true/false, or null when v < 0. */
+void wb_jb_bool(struct wb_jb *b, const char *key, int v);
+/* key: the JSON value in text (parsed exactly, NaN and big integers kept;
+ * -EBADMSG when it is not JSON), or null when text is NULL. */
+void wb_jb_json(struct wb_jb *b, const char *key, const char *text);
+/* key: an array of the n strings v. */
+void wb_jb_strv(struct wb_jb *b, const char *key, char *const *v, size_t n);
+/* key: an empty array, returned for filling with wb_jb_append() (NULL once
+ * the object has failed). */
+cJSON *wb_jb_array(struct wb_jb *b, const char *key);
+/* key: item, taken over. A NULL item is a failure: rc, or -ENOMEM. */
+void wb_jb_item(struct wb_jb *b, const char *key, cJSON *item, int rc);
+/* item (taken over; NULL is a failure as above) appended to arr, an array
+ * from wb_jb_array(). */
+void wb_jb_append(struct wb_jb *b, cJSON *arr, cJSON *item, int rc);
+/* The finished object (caller cJSON_Delete()s it), or NULL after freeing
+ * it, with *rc set, when any step failed. */
+cJSON *wb_jb_done(struct wb_jb *b, int *rc);
+
 #endif

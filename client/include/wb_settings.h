@@ -1,5 +1,5 @@
 /* wb_settings.h — where credentials and the base URL come from, exactly as
- * the W&B SDK finds them (wandb-api.md §1.2–1.3):
+ * the W&B SDK finds them:
  *   base URL: explicit > WANDB_BASE_URL > [default] base_url in
  *             $WANDB_CONFIG_DIR/settings (else ~/.config/wandb/settings)
  *             > https://api.wandb.ai; trailing '/' stripped.
@@ -38,7 +38,8 @@ char *wb_netrc_password(const char *path, const char *machine);
 /* host[:port] of an http(s) URL as a malloc'd string, or NULL. */
 char *wb_url_netloc(const char *url);
 
-/* App (web UI) URL for a base URL, malloc'd (wandb-api.md §1.2). */
+/* App (web UI) URL for a base URL, malloc'd: api.wandb.test -> app.wandb.test,
+ * api.wandb.X -> wandb.X, api.HOST -> app.HOST, anything else unchanged. */
 char *wb_app_url_for(const char *base_url);
 
 #endif

@@ -1,5 +1,4 @@
-/* wb_history.h — run history, system-metric events and console output
- * (wandb-api.md §6).
+/* wb_history.h — run history, system-metric events and console output.
  *
  * Rows are delivered as the server's JSON text of one row (a JSON object,
  * extended JSON: may contain NaN/Infinity; parse with wb_json_parse). The
