@@ -810,7 +810,8 @@ static struct cursor *cursor_for(struct wfs_pf_reader *r, int64_t off,
 		int64_t back = (int64_t)c->window; /* kernel reordering */
 		int64_t hi = c->ahead > c->pos ? c->ahead : c->pos;
 
-		if (!lru || (lru->active && (!c->active || c->tick < lru->tick)))
+		if (!lru || (lru->active &&
+			     (!c->active || c->tick < lru->tick)))
 			lru = c;
 		if (c->active && off >= c->pos - back && off <= hi &&
 		    (!best || llabs(best->pos - off) > llabs(c->pos - off)))

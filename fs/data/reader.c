@@ -197,7 +197,7 @@ static const struct wfs_pf_source obj_source = {
 	obj_fetch, obj_landed, obj_release,
 };
 
-/* ---- objects -------------------------------------------------------------- */
+/* ---- objects ------------------------------------------------------------ */
 
 int wfs_dobj_get(struct wfs_data *d, struct wfs_res *r, int ra,
 		 struct dobj **out)
@@ -385,7 +385,7 @@ int wfs_data_size(struct wfs_data *d, const struct wfs_data_src *src,
 	return rc;
 }
 
-/* ---- open files ----------------------------------------------------------- */
+/* ---- open files --------------------------------------------------------- */
 
 /* Serve f from memory / storage (lock f->mu held); looked: the disk
  * cache was just asked (or its copy failed), no need to ask again. */
