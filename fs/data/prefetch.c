@@ -489,7 +489,9 @@ static void run_chunk(struct wfs_pf *pf, struct chunk *c)
 	pthread_mutex_lock(&pf->mu);
 	if (c->overrun || (!rc && atomic_load(&c->filled) != c->len))
 		rc = -EIO;
-	if (atomic_load(&c->cancel)) {
+	/* A chunk filled before its cancel (the reader took its bytes and
+	 * closed) is whole: it still lands, or the disk cache misses it. */
+	if (rc && atomic_load(&c->cancel)) {
 		c->state = C_FAILED;
 		c->err = -ECANCELED;
 	} else if (rc) {
@@ -499,7 +501,7 @@ static void run_chunk(struct wfs_pf *pf, struct chunk *c)
 		map_remove(o, c);
 	} else {
 		c->state = C_DONE;
-		if (o->src.landed && o->users)
+		if (o->src.landed)
 			land(pf, c);
 	}
 	pthread_cond_broadcast(&pf->cv);
