@@ -773,11 +773,15 @@ int wb_artifact_file_urls_of(struct wb_client *c, const struct wb_artifact *a,
 				    "request (at most %d)", n,
 				    FILE_URLS_PER_PAGE);
 	names = cJSON_CreateArray();
-	for (size_t i = 0; names && i < n; i++)
-		if (!cJSON_AddItemToArray(names, cJSON_CreateString(paths[i]))) {
+	for (size_t i = 0; names && i < n; i++) {
+		cJSON *name = cJSON_CreateString(paths[i]);
+
+		if (!cJSON_AddItemToArray(names, name)) {
+			cJSON_Delete(name);
 			cJSON_Delete(names);
 			names = NULL;
 		}
+	}
 	if (!names)
 		return wb_error_set(err, -ENOMEM, 0, "out of memory");
 	rc = file_urls(c, a, names, (int)n, &u, err);

@@ -67,6 +67,7 @@ struct wfs_pf {
 	struct wfs_link q_demand, q_spec;
 	struct wfs_link ev_consumed, ev_lru;
 	size_t mem_used;         /* buffers of chunks */
+	unsigned seq_readers;    /* readers with a sequential cursor */
 	struct pooled *pool[POOL_CLASSES]; /* dropped buffers, by size */
 	size_t pool_bytes;
 	pthread_t *threads;
@@ -105,6 +106,7 @@ struct wfs_pf_reader {
 	struct wfs_pf_obj *obj;
 	struct cursor cur[CURSORS];
 	uint64_t tick;
+	int seq;                 /* counted in pf->seq_readers */
 };
 
 /* ---- chunk map ---------------------------------------------------------- */
@@ -489,7 +491,9 @@ static void run_chunk(struct wfs_pf *pf, struct chunk *c)
 	pthread_mutex_lock(&pf->mu);
 	if (c->overrun || (!rc && atomic_load(&c->filled) != c->len))
 		rc = -EIO;
-	if (atomic_load(&c->cancel)) {
+	/* A chunk filled before its cancel (the reader took its bytes and
+	 * closed) is whole: it still lands, or the disk cache misses it. */
+	if (rc && atomic_load(&c->cancel)) {
 		c->state = C_FAILED;
 		c->err = -ECANCELED;
 	} else if (rc) {
@@ -499,7 +503,7 @@ static void run_chunk(struct wfs_pf *pf, struct chunk *c)
 		map_remove(o, c);
 	} else {
 		c->state = C_DONE;
-		if (o->src.landed && o->users)
+		if (o->src.landed)
 			land(pf, c);
 	}
 	pthread_cond_broadcast(&pf->cv);
@@ -753,8 +757,14 @@ int wfs_pf_reader_new(struct wfs_pf_obj *o, struct wfs_pf_reader **out)
 
 void wfs_pf_reader_free(struct wfs_pf_reader *r)
 {
+	struct wfs_pf *pf;
+
 	if (!r)
 		return;
+	pf = r->obj->pf;
+	pthread_mutex_lock(&pf->mu);
+	pf->seq_readers -= r->seq;
+	pthread_mutex_unlock(&pf->mu);
 	wfs_pf_obj_unref(r->obj);
 	free(r);
 }
@@ -784,6 +794,20 @@ static size_t seq_chunk(const struct wfs_pf *pf, size_t window)
 	return n > (size_t)PAGE ? n : (size_t)PAGE;
 }
 
+/* The window cursor cur may fill: its own, but no more than an even share
+ * of half the budget among the sequential readers (so that several files
+ * read at once do not drop each other's read-ahead), and at least
+ * window_min. */
+static size_t window_of(const struct wfs_pf *pf, const struct cursor *cur)
+{
+	size_t share = pf->o.mem_budget / 2 /
+		       (pf->seq_readers ? pf->seq_readers : 1);
+
+	if (share < pf->o.window_min)
+		share = pf->o.window_min;
+	return cur->window < share ? cur->window : share;
+}
+
 /* Whether [off, end) is all in map chunks that are DONE. */
 static int range_done(const struct wfs_pf_obj *o, int64_t off, int64_t end)
 {
@@ -810,13 +834,16 @@ static struct cursor *cursor_for(struct wfs_pf_reader *r, int64_t off,
 		int64_t back = (int64_t)c->window; /* kernel reordering */
 		int64_t hi = c->ahead > c->pos ? c->ahead : c->pos;
 
-		if (!lru || (lru->active && (!c->active || c->tick < lru->tick)))
+		if (!lru || (lru->active &&
+			     (!c->active || c->tick < lru->tick)))
 			lru = c;
 		if (c->active && off >= c->pos - back && off <= hi &&
 		    (!best || llabs(best->pos - off) > llabs(c->pos - off)))
 			best = c;
 	}
 	if (best) {
+		r->obj->pf->seq_readers += !r->seq;
+		r->seq = 1;
 		if (best->window == 0) {
 			best->window = po->window_min;
 			best->grow_at = end + (int64_t)best->window / 2;
@@ -838,16 +865,18 @@ static struct cursor *cursor_for(struct wfs_pf_reader *r, int64_t off,
 	if (off == 0) {
 		lru->window = po->window_min;
 		lru->grow_at = end + (int64_t)lru->window / 2;
+		r->obj->pf->seq_readers += !r->seq;
+		r->seq = 1;
 	}
 	return lru;
 }
 
 /* Keep the window of sequential cursor cur scheduled. */
 static void schedule_window(struct wfs_pf *pf, struct wfs_pf_obj *o,
-			    struct cursor *cur, int64_t off)
+			    struct cursor *cur, int64_t off, size_t window)
 {
-	size_t cs = seq_chunk(pf, cur->window);
-	int64_t target = cur->pos + (int64_t)cur->window;
+	size_t cs = seq_chunk(pf, window);
+	int64_t target = cur->pos + (int64_t)window;
 	int64_t at = cur->ahead > off ? cur->ahead : align_down(off);
 
 	if (target > o->size)
@@ -962,9 +991,9 @@ int wfs_pf_read(struct wfs_pf_reader *r, void *buf, size_t len, int64_t off,
 	if (!range_done(o, off, end))
 		cur = cursor_for(r, off, end);
 	if (cur && cur->window) {
-		size_t cs = seq_chunk(pf, cur->window);
+		size_t w = window_of(pf, cur), cs = seq_chunk(pf, w);
 
-		schedule_window(pf, o, cur, off);
+		schedule_window(pf, o, cur, off, w);
 		cover_range(pf, o, off, end, cs < unit ? cs : unit);
 		unit = cs < unit ? cs : unit;
 	} else if (cur) {

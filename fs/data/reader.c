@@ -42,7 +42,7 @@ struct wfs_data_file {
 	atomic_int logged;
 };
 
-/* ---- the source of an object --------------------------------------------- */
+/* ---- the source of an object ------------------------------------------- */
 
 struct sink_ctx {
 	wfs_pf_put_fn put;
@@ -91,7 +91,7 @@ static int fetch_disk(struct dobj *o, int64_t off, size_t len,
 					  &o->disk_fd))
 			atomic_fetch_add(&d->disk_hits, 1);
 	}
-	fd = o->disk_fd;
+	fd = o->disk_bad ? -1 : o->disk_fd;
 	pthread_mutex_unlock(&o->src_mu);
 	if (fd < 0)
 		return 1;
@@ -105,13 +105,12 @@ static int fetch_disk(struct dobj *o, int64_t off, size_t len,
 		if (got <= 0) {
 			/* Evicted under us (NFS: ESTALE): storage from now
 			 * on; what was handed over already fails this
-			 * chunk (the next read fetches it again). */
+			 * chunk (the next read fetches it again). The fd
+			 * stays open until release: others may be in a
+			 * pread on it. */
 			free(buf);
 			pthread_mutex_lock(&o->src_mu);
-			if (o->disk_fd == fd) {
-				close(fd);
-				o->disk_fd = -1;
-			}
+			o->disk_bad = 1;
 			pthread_mutex_unlock(&o->src_mu);
 			return done == 0 ? 1 : -EIO;
 		}
@@ -173,7 +172,7 @@ static void obj_landed(void *ud, int64_t off, const void *data, size_t len)
 	int from_disk;
 
 	pthread_mutex_lock(&o->src_mu);
-	from_disk = o->disk_fd >= 0;
+	from_disk = o->disk_fd >= 0 && !o->disk_bad;
 	pthread_mutex_unlock(&o->src_mu);
 	/* Only what came from storage, only stored blobs (SDK layout). */
 	if (o->d->feed && !o->res.http && !from_disk)
@@ -197,7 +196,7 @@ static const struct wfs_pf_source obj_source = {
 	obj_fetch, obj_landed, obj_release,
 };
 
-/* ---- objects -------------------------------------------------------------- */
+/* ---- objects ------------------------------------------------------------ */
 
 int wfs_dobj_get(struct wfs_data *d, struct wfs_res *r, int ra,
 		 struct dobj **out)
@@ -385,7 +384,7 @@ int wfs_data_size(struct wfs_data *d, const struct wfs_data_src *src,
 	return rc;
 }
 
-/* ---- open files ----------------------------------------------------------- */
+/* ---- open files --------------------------------------------------------- */
 
 /* Serve f from memory / storage (lock f->mu held); looked: the disk
  * cache was just asked (or its copy failed), no need to ask again. */

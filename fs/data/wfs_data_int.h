@@ -94,6 +94,7 @@ struct dobj {
 	pthread_mutex_t src_mu;
 	int disk_checked;               /* looked for it in the disk cache */
 	int disk_fd;                    /* read from the disk cache, or -1 */
+	int disk_bad;                   /* ... until a pread on it failed */
 	atomic_int logged;              /* a failure was logged */
 	struct wfs_feed_obj feed;
 };

@@ -8,10 +8,12 @@
  * each keep their own sequential state:
  *  - a read at offset 0, or one continuing a cursor, is sequential: the
  *    cursor's window starts at window_min and doubles each time the reader
- *    has consumed half of it, up to window_max; the window ahead of the
- *    reader is fetched as chunks of window/seq_streams bytes (at least
- *    MIN_CHUNK, at most MAX_CHUNK), so one sequential reader keeps about
- *    seq_streams range requests in flight;
+ *    has consumed half of it, up to window_max and to an even share of
+ *    half the budget among the sequential readers (so files read at once
+ *    do not drop each other's read-ahead); the window ahead of the reader
+ *    is fetched as chunks of window/seq_streams bytes (at least MIN_CHUNK,
+ *    at most MAX_CHUNK), so one sequential reader keeps about seq_streams
+ *    range requests in flight;
  *  - any other read is random: it fetches what it needs (page aligned) plus
  *    a small extra (as much again, at most random_extra), and nothing more
  *    unless the next read continues it.

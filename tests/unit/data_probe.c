@@ -115,8 +115,10 @@ static int read_one(struct probe *p, size_t i)
 		size_t want = p->read_size, got = 0;
 
 		if (p->random) {
-			off = size > 4096 ? (off_t)(((int64_t)rand_r(&seed) << 20 ^
-					   rand_r(&seed)) % (size / 4096)) * 4096
+			int64_t r = (int64_t)rand_r(&seed) << 20 ^
+				    rand_r(&seed);
+
+			off = size > 4096 ? (off_t)(r % (size / 4096)) * 4096
 					  : 0;
 			want = 4096;
 		}
@@ -212,7 +214,8 @@ int main(int argc, char **argv)
 	if (i >= argc || argv[i][0] == '-' || !p.read_size || !threads ||
 	    threads > 64) {
 		fprintf(stderr, "usage: data_probe [--cache-dir DIR] [--read "
-			"BYTES] [--random N] [--hint] [--mem BYTES] [--streams N] "
+			"BYTES] [--random N] [--hint] [--mem BYTES] "
+			"[--streams N] "
 			"[--threads N] [--no-md5] ENTITY/PROJECT/NAME:VER "
 			"[PATH...]\n");
 		return 2;

@@ -286,7 +286,8 @@ static void *seq_thread(void *arg)
 }
 
 /* Several sequential readers of several objects under a small budget:
- * memory never exceeds it, every byte is right. */
+ * memory never exceeds it, every byte is right, and no reader's
+ * read-ahead is dropped by another's. */
 static void test_memory_bound(void **state)
 {
 	const size_t budget = 8 * MiB;
@@ -316,6 +317,11 @@ static void test_memory_bound(void **state)
 	wfs_pf_get_stats(pf, &st);
 	assert_true(st.mem_peak <= budget);
 	assert_true(st.mem_peak > 0);
+	/* Each reader keeps to its share: the objects read by one reader
+	 * each were fetched once, not again after a neighbour dropped their
+	 * read-ahead (the object read at two places may be). */
+	for (int i = 1; i < 3; i++)
+		assert_true(atomic_load(&f[i].bytes) <= f[i].size * 21 / 20);
 	for (int i = 0; i < 3; i++)
 		wfs_pf_obj_unref(o[i]);
 	/* Fetches still running were cancelled, landings left undone; their
