@@ -307,3 +307,29 @@ def raw_runs(server, entity, project, fields):
         if not runs['pageInfo']['hasNextPage']:
             return
         cursor = runs['pageInfo']['endCursor']
+
+
+class StorageLog:
+    """The server's storage (nginx) log: every entry, or those since a mark
+    (nginx writes a line when a request is done, hence the settle)."""
+
+    def __init__(self, server):
+        self.path = server.request_log + '.storage.jsonl'
+        self.mark()
+
+    def mark(self):
+        self.offset = os.path.getsize(self.path) if os.path.exists(self.path) else 0
+
+    def since_mark(self, settle=0.5):
+        time.sleep(settle)
+        return self._read(self.offset)
+
+    def all(self):
+        return self._read(0)
+
+    def _read(self, offset):
+        if not os.path.exists(self.path):
+            return []
+        with open(self.path, 'rb') as f:
+            f.seek(offset)
+            return [json.loads(line) for line in f.read().splitlines() if line.strip()]

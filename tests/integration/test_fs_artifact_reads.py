@@ -22,7 +22,7 @@ import urllib.request
 import pytest
 
 from fsutil import data_dir
-from harness import Mount, Server, raw_graphql
+from harness import Mount, Server, StorageLog, raw_graphql
 
 ENT, PROJ, TYPE = 'reads', 'p', 'dataset'
 BIG = 1 << 30
@@ -60,27 +60,6 @@ def storage_range(url, start, length):
         return resp.read()
 
 
-class StorageLog:
-    """The storage (nginx) log of a server, read from a mark on."""
-
-    def __init__(self, server):
-        self.path = server.request_log + '.storage.jsonl'
-        self.mark()
-
-    def mark(self):
-        self.offset = os.path.getsize(self.path) if os.path.exists(self.path) else 0
-
-    def entries(self, settle=0.3):
-        time.sleep(settle)  # nginx logs a request when it is done
-        with open(self.path, 'rb') as f:
-            f.seek(self.offset)
-            return [json.loads(line) for line in f.read().splitlines() if line.strip()]
-
-    def all(self):
-        with open(self.path, 'rb') as f:
-            return [json.loads(line) for line in f.read().splitlines() if line.strip()]
-
-
 def of_blob(entries, md5):
     return [e for e in entries if ('/md5/' + md5) in e['uri']]
 
@@ -113,7 +92,7 @@ def test_first_bytes_without_the_rest(srv, truth):
         with open(path, 'rb') as f:
             head = f.read(4096)
         took = time.monotonic() - t0
-        fetched = sum(e['bytes'] for e in of_blob(log.entries(), big['md5']))
+        fetched = sum(e['bytes'] for e in of_blob(log.since_mark(), big['md5']))
     assert head == storage_range(big['url'], 0, 4096)
     # A window of a few MiB at most, not the gigabyte.
     assert 4096 <= fetched <= 8 << 20, fetched
@@ -133,7 +112,7 @@ def test_random_and_range_reads_fetch_little(srv, truth):
             os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_RANDOM)
             log = StorageLog(srv)
             got = [os.pread(fd, 4096, off) for off in pages]
-            fetched = sum(e['bytes'] for e in of_blob(log.entries(), big['md5']))
+            fetched = sum(e['bytes'] for e in of_blob(log.since_mark(), big['md5']))
             ranged = [os.pread(fd, n, off) for off, n in spans]
         finally:
             os.close(fd)
@@ -172,7 +151,7 @@ def test_big_file_byte_identical(srv, truth):
                 if not block:
                     break
                 md5.update(block)
-        fetched = sum(e['bytes'] for e in of_blob(log.entries(), big['md5']))
+        fetched = sum(e['bytes'] for e in of_blob(log.since_mark(), big['md5']))
     assert md5.hexdigest() == big['md5']
     # Streamed once: no byte fetched twice, nothing beyond the file.
     assert BIG <= fetched <= BIG + (1 << 20), fetched
@@ -193,7 +172,7 @@ def test_ten_thousand_files_in_listing_order(srv, truth):
                 with open(os.path.join(d, name), 'rb') as f:
                     seen['data/%s/%s' % (sub, name)] = hashlib.md5(f.read()).hexdigest()
         took = time.monotonic() - t0
-        entries = log.entries()
+        entries = log.since_mark()
     assert seen == {p: t['md5'] for p, t in small.items()}
     # One GET per file: read ahead, never twice.
     gets = {}

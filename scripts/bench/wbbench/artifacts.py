@@ -34,7 +34,7 @@ import tempfile
 import time
 import urllib.request
 
-from harness import Mount, Server
+from harness import Mount, Server, StorageLog, raw_graphql
 
 from . import Disagreement
 from .table import Measure, Row, fmt_seconds
@@ -58,26 +58,14 @@ FILE_URLS = '''query GetArtifactMembershipFileUrls($entity: String!, $project: S
       edges { node { __typename name directUrl md5 } } } } } } }'''
 
 
-def _gql(server, query, variables):
-    body = json.dumps({'query': query, 'variables': variables}).encode()
-    req = urllib.request.Request(server.base_url + '/graphql', data=body, headers={
-        'Content-Type': 'application/json',
-        'Authorization': 'Basic ' + base64.b64encode(('api:' + server.api_key).encode()).decode()})
-    with urllib.request.urlopen(req, timeout=300) as resp:
-        doc = json.loads(resp.read())
-    if doc.get('errors'):
-        raise RuntimeError('GraphQL errors: %s' % json.dumps(doc['errors'])[:300])
-    return doc['data']
-
-
 def file_urls(server, name):
     """[(path, directUrl, md5 hex)] of every file of name:v0, as the SDK
     lists them before a download (pages of 5000 asked)."""
     out, cursor = [], None
     while True:
-        files = _gql(server, FILE_URLS, {'entity': ENTITY, 'project': PROJECT, 'collection': name,
-                                         'alias': 'v0', 'cursor': cursor,
-                                         'perPage': FILE_URL_PAGE})
+        files = raw_graphql(server, FILE_URLS, {
+            'entity': ENTITY, 'project': PROJECT, 'collection': name, 'alias': 'v0',
+            'cursor': cursor, 'perPage': FILE_URL_PAGE})
         files = files['project']['artifactCollection']['artifactMembership']['files']
         out += [(e['node']['name'], e['node']['directUrl'],
                  base64.b64decode(e['node']['md5']).hex()) for e in files['edges']]
@@ -121,22 +109,6 @@ def _vmhwm_kib(mount):
             if line.startswith('VmHWM:'):
                 return int(line.split()[1])
     raise RuntimeError('no VmHWM for pid %d' % mount.proc.pid)
-
-
-class StorageLog:
-    """Bytes and requests the storage (nginx) log shows from a mark on."""
-
-    def __init__(self, server):
-        self.path = server.request_log + '.storage.jsonl'
-
-    def mark(self):
-        self.offset = os.path.getsize(self.path) if os.path.exists(self.path) else 0
-
-    def since_mark(self, settle=0.5):
-        time.sleep(settle)  # a request is logged when it is done
-        with open(self.path, 'rb') as f:
-            f.seek(self.offset)
-            return [json.loads(line) for line in f.read().splitlines() if line.strip()]
 
 
 def _m(seconds):
@@ -364,7 +336,6 @@ class ArtifactRows:
         path = os.path.join(self._version_dir(m), 'big.bin')
         os.stat(path)
         log = StorageLog(server)
-        log.mark()
         # fio splits --filename at ':' (big:v0) unless escaped.
         out = _sh("fio --name=randread --filename='%s' --size=%d --readonly --rw=randread "
                   "--bs=4k --ioengine=psync --time_based --runtime=%d --output-format=json"
