@@ -42,11 +42,12 @@ static cJSON *metadata_item(const struct wb_artifact *a)
 /* producedBy: {entity, project, run}, or null. */
 static cJSON *producer_item(const struct wb_artifact *a, int *rc)
 {
-	struct wb_jb by = wb_jb_new();
+	struct wb_jb by;
 
 	*rc = 0;
 	if (!a->producer_run)
 		return cJSON_CreateNull();
+	by = wb_jb_new();
 	wb_jb_str(&by, "entity", a->producer_entity);
 	wb_jb_str(&by, "project", a->producer_project);
 	wb_jb_str(&by, "run", a->producer_run);

@@ -99,7 +99,7 @@ def test_scattered_reads_fetch_their_group(srv, truth):
 
 
 def test_find_and_ls_l_over_run_dirs(srv, truth):
-    with Mount(srv, args=['--cache-ttl-running=600']) as m:
+    with Mount(srv, args=['--cache-ttl=600', '--cache-ttl-running=600']) as m:
         runs = m.path(ENT, PROJ, 'runs')
         before = len(srv.requests('graphql'))
         out = subprocess.run(['find', '.', '-name', '*.json', '-printf', '%p %s\n'], cwd=runs,
