@@ -13,7 +13,11 @@
 #include "wb_json.h"
 
 /* Exit codes of the program and return values of a command's run(). */
-enum { WB_CLI_OK = 0, WB_CLI_ERROR = 1, WB_CLI_USAGE = 2 };
+enum {
+	WB_CLI_OK = 0,
+	WB_CLI_ERROR = 1,
+	WB_CLI_USAGE = 2
+};
 
 struct wb_cli {
 	struct wb_client *client;

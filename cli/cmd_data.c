@@ -86,9 +86,9 @@ static int per_page_only(int argc, char **argv, int *per_page)
  * the first split into nparts path parts (when nparts > 0); list() runs the
  * listing into the collected array, which is printed unless it fails. */
 struct listing {
-	cJSON *arr;       /* the item callbacks' ud */
+	cJSON *arr; /* the item callbacks' ud */
 	char *path[3];
-	char **args;      /* the positionals, args[0] split into path */
+	char **args; /* the positionals, args[0] split into path */
 	int n_args;
 	int per_page;
 };
@@ -98,8 +98,8 @@ struct listing_spec {
 	int (*list)(struct listing *l, struct wb_cli *cli);
 };
 
-static int listing_parse(int argc, char **argv,
-			 const struct listing_spec *spec, struct listing *l)
+static int listing_parse(int argc, char **argv, const struct listing_spec *spec,
+			 struct listing *l)
 {
 	if (per_page_only(argc, argv, &l->per_page) ||
 	    argc - optind < spec->min_args || argc - optind > spec->max_args ||
@@ -152,8 +152,9 @@ static int parse_get_opts(int argc, char **argv, const char *const *vias,
 		} else if (opt == 'u') {
 			g->url = optarg;
 		} else if (opt == 'V') {
-			for (g->via = 0; vias[g->via] &&
-			     strcmp(optarg, vias[g->via]); g->via++)
+			for (g->via = 0;
+			     vias[g->via] && strcmp(optarg, vias[g->via]);
+			     g->via++)
 				;
 			if (!vias[g->via])
 				return -EINVAL;
@@ -182,8 +183,8 @@ static int out_open(struct wb_cli *cli, const char *path, struct out_file *o,
 {
 	o->f = path ? fopen(path, "wb") : stdout;
 	if (!o->f) {
-		wb_error_set(&cli->err, -errno, 0, "cannot create %s: %s",
-			     path, strerror(errno));
+		wb_error_set(&cli->err, -errno, 0, "cannot create %s: %s", path,
+			     strerror(errno));
 		return WB_CLI_ERROR;
 	}
 	sink->write = out_write;
@@ -253,8 +254,8 @@ static int cmd_file_exists(struct wb_cli *cli, int argc, char **argv)
 	if (argc != 3 || wb_cli_split_path(argv[1], path, 3))
 		return WB_CLI_USAGE;
 	/* An absent file is "exists": false; an absent run an error. */
-	rc = wb_run_file_lookup(cli->client, path[0], path[1], path[2],
-				argv[2], &f, &cli->err);
+	rc = wb_run_file_lookup(cli->client, path[0], path[1], path[2], argv[2],
+				&f, &cli->err);
 	if (rc)
 		return wb_cli_result(cli, rc, &cli->err);
 	b = wb_jb_new();
@@ -273,7 +274,7 @@ static int cmd_download(struct wb_cli *cli, int argc, char **argv)
 {
 	static const char *const vias[] = { "url", "direct", NULL };
 	static const enum wb_run_file_via via_of[] = { WB_VIA_URL,
-							 WB_VIA_DIRECT_URL };
+						       WB_VIA_DIRECT_URL };
 	struct wb_run_file_loc loc = { 0 };
 	struct wb_http_sink sink;
 	struct get_opts g;
@@ -330,8 +331,9 @@ static int cmd_history(struct wb_cli *cli, int argc, char **argv)
 	int opt, rc;
 
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (!optarg || wb_cli_parse_int(optarg, opt == 's' || opt == 'p'
-						 ? 1 : 0, INT64_MAX, &n))
+		if (!optarg ||
+		    wb_cli_parse_int(optarg, opt == 's' || opt == 'p' ? 1 : 0,
+				     INT64_MAX, &n))
 			return WB_CLI_USAGE;
 		if (opt == 'a')
 			q.min_step = n;
@@ -367,14 +369,14 @@ static int cmd_events(struct wb_cli *cli, int argc, char **argv)
 	int opt;
 
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1)
-		if (opt != 's' || wb_cli_parse_int(optarg, 1, 1000000,
-						   &samples))
+		if (opt != 's' ||
+		    wb_cli_parse_int(optarg, 1, 1000000, &samples))
 			return WB_CLI_USAGE;
 	if (optind != argc - 1 || wb_cli_split_path(argv[optind], path, 3))
 		return WB_CLI_USAGE;
-	return rows_done(cli, wb_events(cli->client, path[0], path[1], path[2],
-					(int)samples, print_row, NULL,
-					&cli->err));
+	return rows_done(cli,
+			 wb_events(cli->client, path[0], path[1], path[2],
+				   (int)samples, print_row, NULL, &cli->err));
 }
 
 static int print_log_line(void *ud, struct wb_log_line *l)
@@ -415,9 +417,11 @@ static int cmd_logs(struct wb_cli *cli, int argc, char **argv)
 	rc = wb_log_lines(cli->client, l.path[0], l.path[1], l.path[2],
 			  l.per_page, print_log_line, NULL, &res, &cli->err);
 	if (!rc && !res.complete)
-		fprintf(stderr, "wandbfs-query: logs: only the last lines of "
+		fprintf(stderr,
+			"wandbfs-query: logs: only the last lines of "
 			"%" PRId64 " (the server cannot page its console log)"
-			"\n", res.line_count);
+			"\n",
+			res.line_count);
 	return rows_done(cli, rc);
 }
 
@@ -507,11 +511,10 @@ static int cmd_artifact_types(struct wb_cli *cli, int argc, char **argv)
 /* ENT/PROJ [TYPE] */
 static int list_collections(struct listing *l, struct wb_cli *cli)
 {
-	return wb_artifact_collections_list(cli->client, l->path[0],
-					    l->path[1], l->n_args == 2
-					    ? l->args[1] : NULL, l->per_page,
-					    collect_collection, l->arr,
-					    &cli->err);
+	return wb_artifact_collections_list(cli->client, l->path[0], l->path[1],
+					    l->n_args == 2 ? l->args[1] : NULL,
+					    l->per_page, collect_collection,
+					    l->arr, &cli->err);
 }
 
 static int cmd_collections(struct wb_cli *cli, int argc, char **argv)
@@ -549,18 +552,21 @@ static int cmd_versions(struct wb_cli *cli, int argc, char **argv)
 	if (!(arr = cJSON_CreateArray()))
 		return wb_cli_result(cli, -ENOMEM, NULL);
 	rc = (memberships ? wb_artifact_memberships_list
-	      : wb_artifact_versions_list)(cli->client, path[0], path[1],
-					   name, per_page, collect_artifact,
-					   arr, &cli->err);
+			  : wb_artifact_versions_list)(cli->client, path[0],
+						       path[1], name, per_page,
+						       collect_artifact, arr,
+						       &cli->err);
 	/* A collection has one type: TYPE, when given, must be it. */
 	if (!rc && type) {
 		const cJSON *first = cJSON_GetArrayItem(arr, 0);
 		const char *t = wb_json_get_str(first, "type");
 
 		if (first && (!t || strcmp(t, type)))
-			rc = wb_error_set(&cli->err, -ENOENT, 0, "%s/%s/%s is "
-					  "of type %s, not %s", path[0],
-					  path[1], name, t ? t : "?", type);
+			rc = wb_error_set(&cli->err, -ENOENT, 0,
+					  "%s/%s/%s is "
+					  "of type %s, not %s",
+					  path[0], path[1], name, t ? t : "?",
+					  type);
 	}
 	return wb_cli_finish(cli, arr, rc);
 }
@@ -761,9 +767,9 @@ static int cmd_orgs(struct wb_cli *cli, int argc, char **argv)
 		return WB_CLI_USAGE;
 	if (!(arr = cJSON_CreateArray()))
 		return wb_cli_result(cli, -ENOMEM, NULL);
-	return wb_cli_finish(cli, arr, wb_orgs_of_entity(cli->client, argv[1],
-							 collect_org, arr,
-							 &cli->err));
+	return wb_cli_finish(cli, arr,
+			     wb_orgs_of_entity(cli->client, argv[1],
+					       collect_org, arr, &cli->err));
 }
 
 static int collect_registry(void *ud, struct wb_registry *r)
@@ -882,8 +888,8 @@ static int cmd_sweep(struct wb_cli *cli, int argc, char **argv)
 
 static int list_sweeps(struct listing *l, struct wb_cli *cli)
 {
-	return wb_sweeps_list(cli->client, l->path[0], l->path[1],
-			      l->per_page, collect_sweep, l->arr, &cli->err);
+	return wb_sweeps_list(cli->client, l->path[0], l->path[1], l->per_page,
+			      collect_sweep, l->arr, &cli->err);
 }
 
 static int cmd_sweeps(struct wb_cli *cli, int argc, char **argv)
@@ -942,8 +948,8 @@ static int collect_report(void *ud, struct wb_report *r)
 
 static int list_reports(struct listing *l, struct wb_cli *cli)
 {
-	return wb_reports_list(cli->client, l->path[0], l->path[1],
-			       l->per_page, collect_report, l->arr, &cli->err);
+	return wb_reports_list(cli->client, l->path[0], l->path[1], l->per_page,
+			       collect_report, l->arr, &cli->err);
 }
 
 static int cmd_reports(struct wb_cli *cli, int argc, char **argv)
@@ -954,18 +960,19 @@ static int cmd_reports(struct wb_cli *cli, int argc, char **argv)
 }
 
 const struct wb_cli_cmd wb_cli_data_cmds[] = {
-	{ "files", "ENT/PROJ/RUN [--per-page N]", "files of a run",
-	  cmd_files },
+	{ "files", "ENT/PROJ/RUN [--per-page N]", "files of a run", cmd_files },
 	{ "file-exists", "ENT/PROJ/RUN NAME", "exact existence of a run file",
 	  cmd_file_exists },
-	{ "download", "ENT/PROJ/RUN NAME [--range A-B] [-o FILE] "
-	  "[--via direct|url] [--url URL]", "bytes of a run file",
-	  cmd_download },
-	{ "history", "ENT/PROJ/RUN [--min-step N] [--max-step N] [--page N] "
-	  "[--samples N]", "history rows (JSONL; full scan unless --samples)",
-	  cmd_history },
-	{ "events", "ENT/PROJ/RUN [--samples N]",
-	  "system-metric rows (JSONL)", cmd_events },
+	{ "download",
+	  "ENT/PROJ/RUN NAME [--range A-B] [-o FILE] "
+	  "[--via direct|url] [--url URL]",
+	  "bytes of a run file", cmd_download },
+	{ "history",
+	  "ENT/PROJ/RUN [--min-step N] [--max-step N] [--page N] "
+	  "[--samples N]",
+	  "history rows (JSONL; full scan unless --samples)", cmd_history },
+	{ "events", "ENT/PROJ/RUN [--samples N]", "system-metric rows (JSONL)",
+	  cmd_events },
 	{ "logs", "ENT/PROJ/RUN [--per-page N]", "console lines (JSONL)",
 	  cmd_logs },
 	{ "artifact-types", "ENT/PROJ [--per-page N]",
@@ -980,9 +987,10 @@ const struct wb_cli_cmd wb_cli_data_cmds[] = {
 	  cmd_manifest },
 	{ "file-urls", "ENT/PROJ/NAME:ALIAS [--per-page N]",
 	  "download URLs of an artifact's files", cmd_file_urls },
-	{ "artifact-get", "ENT/PROJ/NAME:ALIAS PATH [--range A-B] [-o FILE] "
-	  "[--via fetch|storage] [--url URL]", "bytes of an artifact file",
-	  cmd_artifact_get },
+	{ "artifact-get",
+	  "ENT/PROJ/NAME:ALIAS PATH [--range A-B] [-o FILE] "
+	  "[--via fetch|storage] [--url URL]",
+	  "bytes of an artifact file", cmd_artifact_get },
 	{ "orgs", "ENTITY", "organizations of an entity", cmd_orgs },
 	{ "registries", "ORG", "registries of an organization",
 	  cmd_registries },

@@ -250,10 +250,10 @@ struct run_sink {
 	int rc; /* why collecting stopped */
 };
 
-static void run_sink_init(struct run_sink *s, const char *ent,
-			  const char *proj)
+static void run_sink_init(struct run_sink *s, const char *ent, const char *proj)
 {
-	*s = (struct run_sink){ .ent = ent, .proj = proj,
+	*s = (struct run_sink){ .ent = ent,
+				.proj = proj,
 				.arr = cJSON_CreateArray() };
 	pthread_mutex_init(&s->lock, NULL);
 }
@@ -339,7 +339,8 @@ static int cmd_runs(struct wb_cli *cli, int argc, char **argv)
 		return WB_CLI_USAGE;
 	run_sink_init(&sink, path[0], path[1]);
 	rc = sink.arr ? wb_runs_list(cli->client, path[0], path[1], &q,
-				     collect_run, &sink, &cli->err) : -ENOMEM;
+				     collect_run, &sink, &cli->err)
+		      : -ENOMEM;
 	rc = runs_result(cli, &sink, rc);
 	run_sink_clear(&sink);
 	return rc;
@@ -379,7 +380,8 @@ static int cmd_run(struct wb_cli *cli, int argc, char **argv)
 	rc = wb_run_json(r, path[0], path[1], WB_RUN_HEAVY_ALL, &o);
 	wb_run_free(r);
 	if (rc == -EBADMSG)
-		wb_error_set(&cli->err, rc, 0, "a heavy field is not valid "
+		wb_error_set(&cli->err, rc, 0,
+			     "a heavy field is not valid "
 			     "JSON");
 	return wb_cli_finish(cli, o, rc);
 }
@@ -480,8 +482,7 @@ static int cmd_config(struct wb_cli *cli, int argc, char **argv)
 			&r, &cli->err);
 	if (rc)
 		return wb_cli_result(cli, rc, NULL);
-	rc = wb_config_unwrap(r->config, strlen(r->config), &config,
-			      &cli->err);
+	rc = wb_config_unwrap(r->config, strlen(r->config), &config, &cli->err);
 	wb_run_free(r);
 	return wb_cli_finish(cli, rc ? NULL : config, rc);
 }
@@ -493,8 +494,10 @@ static const struct wb_cli_cmd core_cmds[] = {
 	{ "projects", "ENTITY [--per-page N]", "all projects of an entity",
 	  cmd_projects },
 	{ "project", "ENT/PROJ", "one project", cmd_project },
-	{ "runs", "ENT/PROJ [--filter JSON] [--order O] [--per-page N] "
-	  "[--heavy H] [--limit N]", "list runs", cmd_runs },
+	{ "runs",
+	  "ENT/PROJ [--filter JSON] [--order O] [--per-page N] "
+	  "[--heavy H] [--limit N]",
+	  "list runs", cmd_runs },
 	{ "run", "ENT/PROJ/RUN [--heavy H]", "one run", cmd_run },
 	{ "runs-fetch", "ENT/PROJ RUN... [--heavy H]",
 	  "named runs, batched and in parallel", cmd_runs_fetch },
@@ -506,14 +509,16 @@ static const struct wb_cli_cmd core_cmds[] = {
 
 #define N_TABLES 2
 static const struct wb_cli_cmd *const cmd_tables[N_TABLES] = {
-	core_cmds, wb_cli_data_cmds,
+	core_cmds,
+	wb_cli_data_cmds,
 };
 
 /* One screen: the options, then the command names wrapped (their
  * arguments are in `COMMAND --help`). */
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: " PROG " [OPTIONS] COMMAND [ARGS]\n"
+	fprintf(f,
+		"usage: " PROG " [OPTIONS] COMMAND [ARGS]\n"
 		"Query the W&B API and print JSON. The API key comes from "
 		"WANDB_API_KEY or netrc.\n"
 		"options (before COMMAND):\n"
@@ -548,7 +553,8 @@ static void cmd_usage(FILE *f, const struct wb_cli_cmd *cmd)
 	fprintf(f, "usage: " PROG " [OPTIONS] %s %s\n  %s\n", cmd->name,
 		cmd->synopsis, cmd->help);
 	if (strstr(cmd->synopsis, "--heavy"))
-		fprintf(f, "  H: comma list of config, summary, system, "
+		fprintf(f,
+			"  H: comma list of config, summary, system, "
 			"historykeys, all\n");
 }
 
@@ -561,11 +567,9 @@ static const struct wb_cli_cmd *find_cmd(const char *name)
 	return NULL;
 }
 
-static void log_to_stderr(void *ud, enum wb_log_level level,
-			  const char *line)
+static void log_to_stderr(void *ud, enum wb_log_level level, const char *line)
 {
-	static const char *const names[] = { "error", "warn", "info",
-					     "debug" };
+	static const char *const names[] = { "error", "warn", "info", "debug" };
 
 	(void)ud;
 	fprintf(stderr, PROG ": [%s] %s\n", names[level], line);
@@ -585,18 +589,21 @@ static void print_stats(struct wb_client *c)
 	struct wb_http_stats s;
 
 	wb_http_get_stats(wb_client_http(c), &s);
-	fprintf(stderr, PROG ": stats: requests=%" PRIu64 " api=%" PRIu64
-		" storage=%" PRIu64 " retries=%" PRIu64 " bytes_in=%" PRIu64
-		"\n", s.requests, s.api_requests, s.storage_requests,
-		s.retries, s.bytes_in);
+	fprintf(stderr,
+		PROG ": stats: requests=%" PRIu64 " api=%" PRIu64
+		     " storage=%" PRIu64 " retries=%" PRIu64
+		     " bytes_in=%" PRIu64 "\n",
+		s.requests, s.api_requests, s.storage_requests, s.retries,
+		s.bytes_in);
 }
 
 static int report(const struct wb_error *err)
 {
 	const char *name = strerrorname_np(-err->code);
 
-	fprintf(stderr, PROG ": %s (%s)\n", err->msg[0] ? err->msg
-		: strerror(-err->code), name ? name : "error");
+	fprintf(stderr, PROG ": %s (%s)\n",
+		err->msg[0] ? err->msg : strerror(-err->code),
+		name ? name : "error");
 	return WB_CLI_ERROR;
 }
 
@@ -657,7 +664,8 @@ int main(int argc, char **argv)
 	}
 
 	for (int i = optind + 1; i < argc && strcmp(argv[i], "--"); i++)
-		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+		if (strcmp(argv[i], "--help") == 0 ||
+		    strcmp(argv[i], "-h") == 0) {
 			cmd_usage(stdout, cmd);
 			return WB_CLI_OK;
 		}
@@ -668,7 +676,8 @@ int main(int argc, char **argv)
 	if (!settings.api_key) {
 		char *host = wb_url_netloc(settings.base_url);
 
-		wb_error_set(&cli.err, -EACCES, 0, "no API key: set "
+		wb_error_set(&cli.err, -EACCES, 0,
+			     "no API key: set "
 			     "WANDB_API_KEY or add a netrc entry for %s",
 			     host ? host : settings.base_url);
 		free(host);

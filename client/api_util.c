@@ -253,8 +253,8 @@ static int one_page(struct wb_client *c, const struct api_pager *p,
 	if (p->limit > 0 && p->limit - *p->taken < size)
 		size = p->limit - *p->taken;
 	v = cJSON_Duplicate(vars, 1);
-	if (v && *cursor && !cJSON_AddStringToObject(v, p->cursor_var,
-						     *cursor)) {
+	if (v && *cursor &&
+	    !cJSON_AddStringToObject(v, p->cursor_var, *cursor)) {
 		cJSON_Delete(v);
 		v = NULL;
 	}
@@ -263,12 +263,14 @@ static int one_page(struct wb_client *c, const struct api_pager *p,
 		return rc;
 	conn = p->locate(data, &missing);
 	if (!conn && missing)
-		rc = wb_error_set(err, -ENOENT, 0, "%s: %s not found (absent "
-				  "or not visible)", p->what, missing);
+		rc = wb_error_set(err, -ENOENT, 0,
+				  "%s: %s not found (absent "
+				  "or not visible)",
+				  p->what, missing);
 	else if (p->page)
 		rc = p->page(p->ud, data, err);
 	edges = rc ? NULL : api_edges(conn);
-	cJSON_ArrayForEach(e, edges) {
+	cJSON_ArrayForEach (e, edges) {
 		rc = p->edge(p->ud, e, err);
 		if (rc || limit_reached(p))
 			break;
@@ -279,9 +281,11 @@ static int one_page(struct wb_client *c, const struct api_pager *p,
 	} else if (!rc) {
 		rc = next_cursor(p, conn, cursor);
 		if (rc)
-			rc = wb_error_set(err, rc, 0, "%s (%s): %s", p->what,
-					  p->op, rc == -ENOMEM ? "out of memory"
-					  : "next page without a new cursor");
+			rc = wb_error_set(
+				err, rc, 0, "%s (%s): %s", p->what, p->op,
+				rc == -ENOMEM
+					? "out of memory"
+					: "next page without a new cursor");
 	}
 	cJSON_Delete(data);
 	return rc;

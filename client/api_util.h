@@ -86,8 +86,8 @@ char *api_url_quote(const char *s);
  * are followed: servers return them under filters. */
 struct api_pager {
 	const char *op;
-	const char *cursor_var;   /* the operation's cursor variable */
-	const char *size_var;     /* its page-size variable */
+	const char *cursor_var; /* the operation's cursor variable */
+	const char *size_var;   /* its page-size variable */
 	int64_t per_page;
 	/* optional: stop once *taken (the count of items edge() has taken,
 	 * kept by the caller) reaches limit, asking no page for more than
@@ -97,7 +97,7 @@ struct api_pager {
 	/* optional: set non-zero by a sibling to end the listing between
 	 * pages (-ECANCELED) */
 	const atomic_int *stop;
-	const char *what;         /* e.g. "ent/proj/run", for messages */
+	const char *what; /* e.g. "ent/proj/run", for messages */
 	const cJSON *(*locate)(const cJSON *data, const char **missing);
 	int (*edge)(void *ud, const cJSON *edge, struct wb_error *err);
 	/* optional: once per page with its `data` */

@@ -74,16 +74,22 @@ static const cJSON *locate_types(const cJSON *data, const char **missing)
 
 /* Run one listing of `op`; vars are consumed. */
 static int list_run(struct wb_client *c, const char *op, cJSON *vars,
-		    int per_page, const cJSON *(*locate)(const cJSON *,
-							 const char **),
+		    int per_page,
+		    const cJSON *(*locate)(const cJSON *, const char **),
 		    int (*edge)(void *, const cJSON *, struct wb_error *),
 		    int (*page)(void *, const cJSON *, struct wb_error *),
 		    struct list_ctx *l, struct wb_error *err)
 {
 	struct api_pager p = {
-		.op = op, .cursor_var = "cursor", .size_var = "perPage",
-		.per_page = per_page, .what = l->what, .locate = locate,
-		.edge = edge, .page = page, .ud = l,
+		.op = op,
+		.cursor_var = "cursor",
+		.size_var = "perPage",
+		.per_page = per_page,
+		.what = l->what,
+		.locate = locate,
+		.edge = edge,
+		.page = page,
+		.ud = l,
 	};
 
 	return api_pages(c, &p, vars, err);
@@ -173,7 +179,7 @@ static const cJSON *locate_type_collections(const cJSON *data,
 					    const char **missing)
 {
 	return api_path(data, missing, "project", "artifactType",
-		     "artifactCollections", NULL);
+			"artifactCollections", NULL);
 }
 
 static const cJSON *locate_project_collections(const cJSON *data,
@@ -192,14 +198,14 @@ int wb_artifact_collections_list(struct wb_client *c, const char *entity,
 
 	snprintf(what, sizeof(what), "%s/%s%s%s", entity, project,
 		 type ? " type " : "", type ? type : "");
-	return list_run(c, type ? "ArtifactTypeCollections"
-			: "ProjectArtifactCollections",
-			api_vars("entity", entity, "project", project, "type",
-			      type, NULL),
-			per_page > 0 ? per_page : COLLECTIONS_PER_PAGE,
-			type ? locate_type_collections
-			: locate_project_collections,
-			collection_edge, NULL, &l, err);
+	return list_run(
+		c,
+		type ? "ArtifactTypeCollections" : "ProjectArtifactCollections",
+		api_vars("entity", entity, "project", project, "type", type,
+			 NULL),
+		per_page > 0 ? per_page : COLLECTIONS_PER_PAGE,
+		type ? locate_type_collections : locate_project_collections,
+		collection_edge, NULL, &l, err);
 }
 
 /* ---- versions --------------------------------------------------------- */
@@ -254,10 +260,10 @@ static int take_aliases(struct wb_artifact *a, const cJSON *list,
 
 	if (n && !(a->aliases = calloc(n, sizeof(*a->aliases))))
 		return -ENOMEM;
-	cJSON_ArrayForEach(item, list) {
+	cJSON_ArrayForEach (item, list) {
 		const char *alias = wb_json_get_str(item, "alias");
-		const char *in = wb_json_get_str(item,
-						 "artifactCollectionName");
+		const char *in =
+			wb_json_get_str(item, "artifactCollectionName");
 
 		if (!alias || (collection && in && strcmp(in, collection)))
 			continue;
@@ -335,8 +341,9 @@ static int artifact_build(const cJSON *node, const struct addressed *how,
 	if (!rc)
 		rc = producer(a, wb_json_get(node, "createdBy"));
 	if (!rc)
-		rc = take_aliases(a, how->aliases, how->aliases_span
-				  ? a->collection : NULL, &vn);
+		rc = take_aliases(a, how->aliases,
+				  how->aliases_span ? a->collection : NULL,
+				  &vn);
 	if (rc) {
 		free(vn);
 		wb_artifact_free(a);
@@ -346,9 +353,9 @@ static int artifact_build(const cJSON *node, const struct addressed *how,
 	a->size = api_int64(node, "size");
 	a->file_count = api_int64(node, "fileCount");
 	a->is_link = is_portfolio(coll) ||
-		     strcmp(a->collection, a->source_collection) ||
-		     strcmp(a->project, a->source_project) ||
-		     strcmp(a->entity, a->source_entity);
+		strcmp(a->collection, a->source_collection) ||
+		strcmp(a->project, a->source_project) ||
+		strcmp(a->entity, a->source_entity);
 	/* The version in this collection: edge.version, else the single vN
 	 * alias, else the membership's (or, through the sequence, the
 	 * artifact's own) versionIndex. */
@@ -360,8 +367,8 @@ static int artifact_build(const cJSON *node, const struct addressed *how,
 	} else {
 		int64_t idx = how->index >= 0 ? how->index : a->source_version;
 
-		if (idx >= 0 && asprintf(&a->version, "v%lld",
-					 (long long)idx) < 0)
+		if (idx >= 0 &&
+		    asprintf(&a->version, "v%lld", (long long)idx) < 0)
 			a->version = NULL;
 		else if (idx < 0)
 			rc = -EBADMSG;
@@ -440,19 +447,18 @@ static int membership_edge(void *ud, const cJSON *edge, struct wb_error *err)
 static const cJSON *locate_versions(const cJSON *data, const char **missing)
 {
 	return api_path(data, missing, "project", "artifactCollection",
-		     "artifacts", NULL);
+			"artifacts", NULL);
 }
 
-static const cJSON *locate_memberships(const cJSON *data,
-				       const char **missing)
+static const cJSON *locate_memberships(const cJSON *data, const char **missing)
 {
 	return api_path(data, missing, "project", "artifactCollection",
-		     "artifactMemberships", NULL);
+			"artifactMemberships", NULL);
 }
 
-static int versions_run(struct wb_client *c, const char *op,
-			const char *entity, const char *project,
-			const char *collection, int per_page,
+static int versions_run(struct wb_client *c, const char *op, const char *entity,
+			const char *project, const char *collection,
+			int per_page,
 			const cJSON *(*locate)(const cJSON *, const char **),
 			int (*edge)(void *, const cJSON *, struct wb_error *),
 			wb_artifact_cb cb, void *ud, struct wb_error *err)
@@ -461,8 +467,9 @@ static int versions_run(struct wb_client *c, const char *op,
 	struct list_ctx l = { .cb.art = cb, .ud = ud, .what = what };
 
 	snprintf(what, sizeof(what), "%s/%s/%s", entity, project, collection);
-	return list_run(c, op, api_vars("entity", entity, "project", project,
-				     "collection", collection, NULL),
+	return list_run(c, op,
+			api_vars("entity", entity, "project", project,
+				 "collection", collection, NULL),
 			per_page > 0 ? per_page : VERSIONS_PER_PAGE, locate,
 			edge, versions_page, &l, err);
 }
@@ -473,8 +480,8 @@ int wb_artifact_versions_list(struct wb_client *c, const char *entity,
 			      struct wb_error *err)
 {
 	return versions_run(c, "CollectionArtifacts", entity, project,
-			    collection, per_page, locate_versions,
-			    version_edge, cb, ud, err);
+			    collection, per_page, locate_versions, version_edge,
+			    cb, ud, err);
 }
 
 int wb_artifact_memberships_list(struct wb_client *c, const char *entity,
@@ -489,12 +496,14 @@ int wb_artifact_memberships_list(struct wb_client *c, const char *entity,
 
 static const cJSON *locate_run_logged(const cJSON *data, const char **missing)
 {
-	return api_path(data, missing, "project", "run", "outputArtifacts", NULL);
+	return api_path(data, missing, "project", "run", "outputArtifacts",
+			NULL);
 }
 
 static const cJSON *locate_run_used(const cJSON *data, const char **missing)
 {
-	return api_path(data, missing, "project", "run", "inputArtifacts", NULL);
+	return api_path(data, missing, "project", "run", "inputArtifacts",
+			NULL);
 }
 
 int wb_run_artifacts_list(struct wb_client *c, const char *entity,
@@ -532,15 +541,18 @@ char *wb_artifact_web_url(const struct wb_client *c,
 		return wb_client_web_url(c, a->entity, a->project, "artifacts",
 					 a->type ? a->type : "", a->collection,
 					 a->version, NULL);
-	page = wb_client_web_url(c, "orgs", org, "registry",
-				 a->project + plen, NULL);
-	if (page && asprintf(&sel, "%s/%s/%s", a->entity, a->project,
-			     a->collection) >= 0) {
+	page = wb_client_web_url(c, "orgs", org, "registry", a->project + plen,
+				 NULL);
+	if (page &&
+	    asprintf(&sel, "%s/%s/%s", a->entity, a->project, a->collection) >=
+		    0) {
 		sel_q = api_url_quote(sel);
 		ver_q = api_url_quote(a->version);
 		if (sel_q && ver_q &&
-		    asprintf(&url, "%s?selectionPath=%s&view=membership"
-			     "&version=%s", page, sel_q, ver_q) < 0)
+		    asprintf(&url,
+			     "%s?selectionPath=%s&view=membership"
+			     "&version=%s",
+			     page, sel_q, ver_q) < 0)
 			url = NULL;
 	} else {
 		sel = NULL;
@@ -561,8 +573,10 @@ static int membership_result(const cJSON *m, const char *what,
 	int rc;
 
 	if (!cJSON_IsObject(m))
-		return wb_error_set(err, -ENOENT, 0, "%s: no such artifact "
-				    "version", what);
+		return wb_error_set(err, -ENOENT, 0,
+				    "%s: no such artifact "
+				    "version",
+				    what);
 	rc = membership_build(m, NULL, out);
 	return rc ? api_item_error(err, rc, what) : 0;
 }
@@ -586,44 +600,56 @@ int wb_artifact_get(struct wb_client *c, const char *entity,
 		return wb_error_set(err, -ENOMEM, 0, "out of memory");
 	if (!*collection || !*alias) {
 		free(collection);
-		return wb_error_set(err, -EINVAL, 0, "%s: expected "
-				    "COLLECTION:ALIAS", what);
+		return wb_error_set(err, -EINVAL, 0,
+				    "%s: expected "
+				    "COLLECTION:ALIAS",
+				    what);
 	}
 	/* Always send an explicit alias: a bare name means :latest. */
 	if (asprintf(&full, "%s:%s", collection, alias) < 0)
 		full = NULL;
 	rc = full ? api_gql(c, "ArtifactMembershipByName",
-			   api_vars("entity", entity, "project", project, "name",
-				 full, NULL), &data, err)
+			    api_vars("entity", entity, "project", project,
+				     "name", full, NULL),
+			    &data, err)
 		  : wb_error_set(err, -ENOMEM, 0, "out of memory");
 	if (!rc) {
 		const cJSON *proj = api_path(data, &missing, "project", NULL);
 
-		rc = proj ? membership_result(wb_json_get(
-				proj, "artifactCollectionMembership"), what,
-				out, err)
-			  : wb_error_set(err, -ENOENT, 0, "%s: project not "
-					 "found (absent or not visible)", what);
+		rc = proj ? membership_result(
+				    wb_json_get(proj,
+						"artifactCollectionMembership"),
+				    what, out, err)
+			  : wb_error_set(err, -ENOENT, 0,
+					 "%s: project not "
+					 "found (absent or not visible)",
+					 what);
 	} else if (rc == -EINVAL) {
 		/* Before artifactCollectionMembership (server < 0.67): the
 		 * base schema's membership of the named collection. */
-		wb_log(WB_LOG_INFO, "%s: membership by name not supported "
-		       "(%s); asking the collection", what,
-		       err ? err->msg : "");
+		wb_log(WB_LOG_INFO,
+		       "%s: membership by name not supported "
+		       "(%s); asking the collection",
+		       what, err ? err->msg : "");
 		rc = api_gql(c, "CollectionMembershipByAlias",
-			    api_vars("entity", entity, "project", project,
-				  "collection", collection, "alias", alias,
-				  NULL), &data, err);
+			     api_vars("entity", entity, "project", project,
+				      "collection", collection, "alias", alias,
+				      NULL),
+			     &data, err);
 		if (!rc) {
 			const cJSON *coll = api_path(data, &missing, "project",
-						  "artifactCollection", NULL);
+						     "artifactCollection",
+						     NULL);
 
-			rc = coll ? membership_result(wb_json_get(
-					coll, "artifactMembership"), what,
-					out, err)
-				  : wb_error_set(err, -ENOENT, 0, "%s: %s not "
+			rc = coll ? membership_result(
+					    wb_json_get(coll,
+							"artifactMembership"),
+					    what, out, err)
+				  : wb_error_set(err, -ENOENT, 0,
+						 "%s: %s not "
 						 "found (absent or not "
-						 "visible)", what, missing);
+						 "visible)",
+						 what, missing);
 		}
 	}
 	cJSON_Delete(data);
@@ -680,8 +706,10 @@ static int url_edge(void *ud, const cJSON *edge, struct wb_error *err)
 	int rc;
 
 	if (!name || !url || !*url)
-		return wb_error_set(err, -EBADMSG, 0, "%s: file without a "
-				    "name or URL", u->what);
+		return wb_error_set(err, -EBADMSG, 0,
+				    "%s: file without a "
+				    "name or URL",
+				    u->what);
 	rc = u->cb(u->ud, name, url);
 	if (!rc)
 		u->delivered++;
@@ -692,7 +720,7 @@ static const cJSON *locate_membership_files(const cJSON *data,
 					    const char **missing)
 {
 	return api_path(data, missing, "project", "artifactCollection",
-		     "artifactMembership", "files", NULL);
+			"artifactMembership", "files", NULL);
 }
 
 static const cJSON *locate_artifact_files(const cJSON *data,
@@ -723,13 +751,18 @@ static int file_urls(struct wb_client *c, const struct wb_artifact *a,
 {
 	char what[512];
 	struct api_pager p = {
-		.op = "ArtifactMembershipFileUrls", .cursor_var = "cursor",
-		.size_var = "perPage", .per_page = per_page, .what = what,
-		.locate = locate_membership_files, .edge = url_edge, .ud = u,
+		.op = "ArtifactMembershipFileUrls",
+		.cursor_var = "cursor",
+		.size_var = "perPage",
+		.per_page = per_page,
+		.what = what,
+		.locate = locate_membership_files,
+		.edge = url_edge,
+		.ud = u,
 	};
 	cJSON *vars = api_vars("entity", a->entity, "project", a->project,
-			       "collection", a->collection, "alias",
-			       a->version, NULL);
+			       "collection", a->collection, "alias", a->version,
+			       NULL);
 	int rc;
 
 	snprintf(what, sizeof(what), "%s/%s/%s:%s", a->entity, a->project,
@@ -738,8 +771,10 @@ static int file_urls(struct wb_client *c, const struct wb_artifact *a,
 	rc = api_pages(c, &p, file_vars(vars, names), err);
 	if (rc != -EINVAL || u->delivered)
 		return rc;
-	wb_log(WB_LOG_INFO, "%s: membership files not supported (%s); "
-	       "asking artifact(id).files", what, err ? err->msg : "");
+	wb_log(WB_LOG_INFO,
+	       "%s: membership files not supported (%s); "
+	       "asking artifact(id).files",
+	       what, err ? err->msg : "");
 	p.op = "ArtifactFileUrls";
 	p.locate = locate_artifact_files;
 	return api_pages(c, &p, file_vars(api_vars("id", a->id, NULL), names),
@@ -752,15 +787,13 @@ int wb_artifact_file_urls(struct wb_client *c, const struct wb_artifact *a,
 {
 	struct urls_ctx u = { cb, ud, NULL, 0 };
 
-	return file_urls(c, a, NULL, per_page > 0 ? per_page
-						  : FILE_URLS_PER_PAGE,
-			 &u, err);
+	return file_urls(c, a, NULL,
+			 per_page > 0 ? per_page : FILE_URLS_PER_PAGE, &u, err);
 }
 
 int wb_artifact_file_urls_of(struct wb_client *c, const struct wb_artifact *a,
 			     const char *const *paths, size_t n,
-			     wb_file_url_cb cb, void *ud,
-			     struct wb_error *err)
+			     wb_file_url_cb cb, void *ud, struct wb_error *err)
 {
 	struct urls_ctx u = { cb, ud, NULL, 0 };
 	cJSON *names;
@@ -769,9 +802,10 @@ int wb_artifact_file_urls_of(struct wb_client *c, const struct wb_artifact *a,
 	if (n == 0)
 		return 0;
 	if (n > FILE_URLS_PER_PAGE)
-		return wb_error_set(err, -EINVAL, 0, "%zu file names in one "
-				    "request (at most %d)", n,
-				    FILE_URLS_PER_PAGE);
+		return wb_error_set(err, -EINVAL, 0,
+				    "%zu file names in one "
+				    "request (at most %d)",
+				    n, FILE_URLS_PER_PAGE);
 	names = cJSON_CreateArray();
 	for (size_t i = 0; names && i < n; i++) {
 		cJSON *name = cJSON_CreateString(paths[i]);
@@ -840,8 +874,10 @@ int wb_artifact_file_url(struct wb_client *c, const struct wb_artifact *a,
 			wb_error_clear(err);
 			return 0;
 		}
-		return wb_error_set(err, rc, 0, "%s: digest of %s is not a "
-				    "base64 MD5", a->id, path);
+		return wb_error_set(err, rc, 0,
+				    "%s: digest of %s is not a "
+				    "base64 MD5",
+				    a->id, path);
 	}
 	if (!rc)
 		rc = wb_error_set(err, -ENOENT, 0, "%s/%s/%s:%s: no file %s",
@@ -932,7 +968,8 @@ int wb_artifact_resolve_ref(struct wb_client *c,
 		return wb_error_set(err, -EOPNOTSUPP, 0,
 				    "%s is a reference to %.200s: reading "
 				    "external storage (s3, gs, azure, http) "
-				    "is not supported", e->path, e->ref);
+				    "is not supported",
+				    e->path, e->ref);
 	hex = e->ref + sl;
 	slash = strchr(hex, '/');
 	rc = slash && slash[1] ? id_from_hex(hex, (size_t)(slash - hex), &id)
@@ -947,9 +984,10 @@ int wb_artifact_resolve_ref(struct wb_client *c,
 	if (!rc)
 		rc = wb_manifest_fetch(c, id, tm, err);
 	if (!rc && !(*te = wb_manifest_find(*tm, slash + 1)))
-		rc = wb_error_set(err, -ENOENT, 0, "%s: the referenced "
-				  "artifact %s has no entry %.200s", e->path,
-				  id, slash + 1);
+		rc = wb_error_set(err, -ENOENT, 0,
+				  "%s: the referenced "
+				  "artifact %s has no entry %.200s",
+				  e->path, id, slash + 1);
 	if (rc) {
 		wb_artifact_free(*ta);
 		wb_manifest_free(*tm);
@@ -988,14 +1026,18 @@ static int entry_stream(struct wb_client *c, const struct wb_artifact *a,
 	const struct wb_manifest_entry *e = wb_manifest_find(m, path);
 	struct entry_ref r = { c, a, m, path };
 	struct wb_download_src src = {
-		.url = url, .refresh = entry_refresh, .refresh_ud = &r,
+		.url = url,
+		.refresh = entry_refresh,
+		.refresh_ud = &r,
 		.label = path,
 	};
 
 	if (!e)
-		return wb_error_set(err, -ENOENT, 0, "%s/%s/%s:%s has no file "
-				    "%s", a->entity, a->project,
-				    a->collection, a->version, path);
+		return wb_error_set(err, -ENOENT, 0,
+				    "%s/%s/%s:%s has no file "
+				    "%s",
+				    a->entity, a->project, a->collection,
+				    a->version, path);
 	if (e->ref) {
 		const struct wb_manifest_entry *te;
 		struct wb_artifact *ta;
@@ -1003,12 +1045,14 @@ static int entry_stream(struct wb_client *c, const struct wb_artifact *a,
 		int rc;
 
 		if (hops >= REF_HOPS_MAX)
-			return wb_error_set(err, -ELOOP, 0, "%s: too many "
-					    "artifact references", path);
+			return wb_error_set(err, -ELOOP, 0,
+					    "%s: too many "
+					    "artifact references",
+					    path);
 		rc = wb_artifact_resolve_ref(c, e, &ta, &tm, &te, err);
 		if (!rc)
-			rc = entry_stream(c, ta, tm, te->path, NULL, start,
-					  end, sink, hops + 1, err);
+			rc = entry_stream(c, ta, tm, te->path, NULL, start, end,
+					  sink, hops + 1, err);
 		wb_artifact_free(ta);
 		wb_manifest_free(tm);
 		return rc;

@@ -24,7 +24,8 @@ int wb_client_new(const struct wb_settings *settings,
 		  const struct wb_http_opts *http, struct wb_client **out,
 		  struct wb_error *err)
 {
-	struct wb_http_opts opts = { .max_retries = -1 }; /* -1: default retries */
+	struct wb_http_opts opts = { .max_retries =
+					     -1 }; /* -1: default retries */
 	struct wb_client *c;
 	int rc;
 
@@ -58,7 +59,7 @@ int wb_client_new(const struct wb_settings *settings,
 		return wb_error_set(err, -ENOMEM, 0, "out of memory");
 	}
 	c->max_inflight = opts.max_inflight > 0 ? opts.max_inflight
-						 : WB_DEFAULT_INFLIGHT;
+						: WB_DEFAULT_INFLIGHT;
 	rc = wb_http_new(&opts, &c->http, err);
 	if (rc) {
 		wb_client_free(c);
@@ -124,8 +125,8 @@ char *wb_client_web_url(const struct wb_client *c, ...)
 
 struct fanout {
 	size_t n;
-	atomic_size_t next;   /* next job index to hand out */
-	atomic_int result;    /* first non-zero job result */
+	atomic_size_t next; /* next job index to hand out */
+	atomic_int result;  /* first non-zero job result */
 	int (*job)(void *ud, size_t i);
 	void *ud;
 };
@@ -166,8 +167,10 @@ int wb_client_parallel(struct wb_client *c, size_t n,
 		for (; started < want - 1; started++)
 			if (pthread_create(&tids[started], NULL, fanout_worker,
 					   &f)) {
-				wb_log(WB_LOG_WARN, "parallel: only %zu extra "
-				       "threads started", started);
+				wb_log(WB_LOG_WARN,
+				       "parallel: only %zu extra "
+				       "threads started",
+				       started);
 				break;
 			}
 	}

@@ -45,8 +45,8 @@ int wb_config_unwrap(const char *raw, size_t len, cJSON **out,
 	*out = NULL;
 	if (!raw || is_blank(raw, len)) {
 		*out = cJSON_CreateObject();
-		return *out ? 0 : wb_error_set(err, -ENOMEM, 0,
-					       "out of memory");
+		return *out ? 0
+			    : wb_error_set(err, -ENOMEM, 0, "out of memory");
 	}
 	wrapped = wb_json_parse(raw, len, err);
 	if (!wrapped)
@@ -54,8 +54,8 @@ int wb_config_unwrap(const char *raw, size_t len, cJSON **out,
 	if (cJSON_IsNull(wrapped)) { /* json.loads gives None: {} */
 		cJSON_Delete(wrapped);
 		*out = cJSON_CreateObject();
-		return *out ? 0 : wb_error_set(err, -ENOMEM, 0,
-					       "out of memory");
+		return *out ? 0
+			    : wb_error_set(err, -ENOMEM, 0, "out of memory");
 	}
 	if (!cJSON_IsObject(wrapped)) {
 		cJSON_Delete(wrapped);
@@ -80,8 +80,8 @@ int wb_config_unwrap(const char *raw, size_t len, cJSON **out,
 			cJSON_Delete(item);
 			continue;
 		}
-		value = wb_json_get(item, "value") ?
-			cJSON_DetachItemFromObjectCaseSensitive(item, "value")
+		value = wb_json_get(item, "value")
+			? cJSON_DetachItemFromObjectCaseSensitive(item, "value")
 			: NULL;
 		if (value) {
 			rc = put(config, item->string, value);

@@ -35,8 +35,8 @@ static const char *const validation_marks[] = {
 
 static int is_validation_message(const char *m)
 {
-	for (size_t i = 0; i < sizeof(validation_marks) /
-			       sizeof(validation_marks[0]); i++)
+	for (size_t i = 0;
+	     i < sizeof(validation_marks) / sizeof(validation_marks[0]); i++)
 		if (strstr(m, validation_marks[i]))
 			return 1;
 	return 0;
@@ -69,9 +69,10 @@ static int join_errors(const cJSON *errors, char *out, size_t cap,
 	out[0] = '\0';
 	if (n > 1)
 		append(out, cap, &at, "[");
-	cJSON_ArrayForEach(e, errors) {
-		const char *m = cJSON_IsString(e) ? e->valuestring
-						  : wb_json_get_str(e, "message");
+	cJSON_ArrayForEach (e, errors) {
+		const char *m = cJSON_IsString(e)
+			? e->valuestring
+			: wb_json_get_str(e, "message");
 		const cJSON *ext = wb_json_get(e, "extensions");
 		const char *code = wb_json_get_str(ext, "code");
 

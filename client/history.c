@@ -11,9 +11,9 @@
 #include "wb_history.h"
 #include "wb_log.h"
 
-#define HISTORY_PAGE 1000   /* steps per window, as the SDK's scan */
-#define DEFAULT_SAMPLES 500 /* the SDK's run.history() default */
-#define LOG_PAGE 1000       /* the SDK's console-log page */
+#define HISTORY_PAGE 1000    /* steps per window, as the SDK's scan */
+#define DEFAULT_SAMPLES 500  /* the SDK's run.history() default */
+#define LOG_PAGE 1000        /* the SDK's console-log page */
 #define LOG_TAIL_LINES 10000 /* what we ask of logLines(last:) */
 
 struct run_ref {
@@ -32,8 +32,8 @@ static void run_ref_init(struct run_ref *r, const char *entity,
 
 static cJSON *run_vars(const struct run_ref *r)
 {
-	return api_vars("entity", r->entity, "project", r->project, "run", r->run,
-		     NULL);
+	return api_vars("entity", r->entity, "project", r->project, "run",
+			r->run, NULL);
 }
 
 /* Execute op; *run = data.project.run (-ENOENT when either is null). */
@@ -69,7 +69,7 @@ static int deliver_rows(const struct run_ref *r, const cJSON *rows,
 	if (rows && !cJSON_IsNull(rows) && !cJSON_IsArray(rows))
 		return wb_error_set(err, -EBADMSG, 0, "%s: %s is not a list",
 				    r->what, field);
-	cJSON_ArrayForEach(row, rows) {
+	cJSON_ArrayForEach (row, rows) {
 		if (!cJSON_IsString(row))
 			return wb_error_set(err, -EBADMSG, 0,
 					    "%s: a %s row is not a string",
@@ -116,7 +116,8 @@ int wb_history_last_step(struct wb_client *c, const char *entity,
 			else
 				rc = wb_error_set(err, -EBADMSG, 0,
 						  "%s: historyKeys.lastStep is "
-						  "not an integer", r.what);
+						  "not an integer",
+						  r.what);
 		}
 	}
 	cJSON_Delete(parsed);
@@ -166,10 +167,10 @@ int wb_history_scan(struct wb_client *c, const char *entity,
 }
 
 /* history(samples:) and events(samples:): one request, a list of rows. */
-static int sampled_rows(struct wb_client *c, const char *op,
-			const char *field, const char *entity,
-			const char *project, const char *run, int samples,
-			wb_row_cb cb, void *ud, struct wb_error *err)
+static int sampled_rows(struct wb_client *c, const char *op, const char *field,
+			const char *entity, const char *project,
+			const char *run, int samples, wb_row_cb cb, void *ud,
+			struct wb_error *err)
 {
 	struct run_ref r;
 	const cJSON *node;
@@ -179,7 +180,7 @@ static int sampled_rows(struct wb_client *c, const char *op,
 	run_ref_init(&r, entity, project, run);
 	rc = run_query(c, &r, op,
 		       api_vars_int(run_vars(&r), "samples",
-				 samples > 0 ? samples : DEFAULT_SAMPLES),
+				    samples > 0 ? samples : DEFAULT_SAMPLES),
 		       &data, &node, err);
 	if (rc)
 		return rc;
@@ -193,8 +194,8 @@ int wb_history_sampled(struct wb_client *c, const char *entity,
 		       const char *project, const char *run, int samples,
 		       wb_row_cb cb, void *ud, struct wb_error *err)
 {
-	return sampled_rows(c, "RunSampledHistory", "history", entity,
-			    project, run, samples, cb, ud, err);
+	return sampled_rows(c, "RunSampledHistory", "history", entity, project,
+			    run, samples, cb, ud, err);
 }
 
 int wb_events(struct wb_client *c, const char *entity, const char *project,
@@ -278,8 +279,8 @@ static int log_page(void *ud, const cJSON *data, struct wb_error *err)
 
 	(void)err;
 	x->pages++;
-	x->res->line_count = api_int64(api_path(data, NULL, "project", "run",
-						NULL), "logLineCount");
+	x->res->line_count = api_int64(
+		api_path(data, NULL, "project", "run", NULL), "logLineCount");
 	return 0;
 }
 
@@ -290,7 +291,7 @@ static int log_more(void *ud, const cJSON *conn)
 	const struct log_ctx *x = ud;
 
 	return x->res->line_count >= 0 && x->last + 1 < x->res->line_count &&
-	       cJSON_GetArraySize(api_edges(conn)) > 0;
+		cJSON_GetArraySize(api_edges(conn)) > 0;
 }
 
 /* A run whose logLines is null has no console output. */
@@ -314,14 +315,14 @@ static int log_tail(struct wb_client *c, struct log_ctx *x,
 	if (rc)
 		return rc;
 	x->res->line_count = api_int64(node, "logLineCount");
-	cJSON_ArrayForEach(e, api_edges(wb_json_get(node, "logLines"))) {
+	cJSON_ArrayForEach (e, api_edges(wb_json_get(node, "logLines"))) {
 		rc = log_edge(x, e, err);
 		if (rc)
 			break;
 	}
 	if (!rc)
 		x->res->complete = x->res->line_count >= 0 &&
-				   x->count >= x->res->line_count;
+			x->count >= x->res->line_count;
 	cJSON_Delete(data);
 	return rc;
 }
@@ -334,11 +335,16 @@ int wb_log_lines(struct wb_client *c, const char *entity, const char *project,
 	struct run_ref r;
 	struct log_ctx x = { .r = &r, .cb = cb, .ud = ud, .last = -1 };
 	struct api_pager p = {
-		.op = "RunLogLines", .cursor_var = "after",
+		.op = "RunLogLines",
+		.cursor_var = "after",
 		.size_var = "first",
 		.per_page = per_page > 0 ? per_page : LOG_PAGE,
-		.what = r.what, .locate = locate_logs, .edge = log_edge,
-		.page = log_page, .more = log_more, .ud = &x,
+		.what = r.what,
+		.locate = locate_logs,
+		.edge = log_edge,
+		.page = log_page,
+		.more = log_more,
+		.ud = &x,
 	};
 	int rc;
 
@@ -350,12 +356,14 @@ int wb_log_lines(struct wb_client *c, const char *entity, const char *project,
 	if (rc == -EINVAL && !x.pages) {
 		/* A server before 0.77 rejects useImprovedPagination (or
 		 * LogLine.label): read the tail instead. */
-		wb_log(WB_LOG_INFO, "%s: paged console log not supported (%s); "
-		       "reading the tail", r.what, err ? err->msg : "");
+		wb_log(WB_LOG_INFO,
+		       "%s: paged console log not supported (%s); "
+		       "reading the tail",
+		       r.what, err ? err->msg : "");
 		return log_tail(c, &x, err);
 	}
 	if (!rc)
 		x.res->complete = x.res->line_count < 0 ||
-				  x.last + 1 >= x.res->line_count;
+			x.last + 1 >= x.res->line_count;
 	return rc;
 }

@@ -42,7 +42,7 @@
 #define DEFAULT_RETRY_MAX_MS 60000L
 #define DEFAULT_MAX_BODY ((size_t)256 << 20)
 #define MAX_REDIRECTS 5
-#define ERRBODY_MAX (64 * 1024)  /* kept of a non-2xx body, for messages */
+#define ERRBODY_MAX (64 * 1024) /* kept of a non-2xx body, for messages */
 #define RETRY_AFTER_CAP_MS (24L * 3600 * 1000)
 #define URL_LOG_MAX 512
 
@@ -50,7 +50,7 @@ struct wb_http {
 	char *base_url;
 	char *base_scheme, *base_host, *base_path; /* the auth scope */
 	long base_port;
-	char *auth_header;     /* "Authorization: Basic ..." or NULL; wiped */
+	char *auth_header; /* "Authorization: Basic ..." or NULL; wiped */
 	char *user_agent;
 	char *ca_file;
 	int insecure;
@@ -64,7 +64,7 @@ struct wb_http {
 	CURLSH *share;
 	pthread_mutex_t share_locks[CURL_LOCK_DATA_LAST];
 
-	pthread_mutex_t mu;    /* guards inflight and the handle pool */
+	pthread_mutex_t mu; /* guards inflight and the handle pool */
 	pthread_cond_t slot_cv;
 	int inflight;
 	CURL **free_handles;
@@ -85,9 +85,11 @@ static long long now_ms(void)
 
 static void sleep_until_ms(long long t)
 {
-	struct timespec ts = { .tv_sec = t / 1000, .tv_nsec = (t % 1000) * 1000000 };
+	struct timespec ts = { .tv_sec = t / 1000,
+			       .tv_nsec = (t % 1000) * 1000000 };
 
-	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
+	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) ==
+	       EINTR)
 		;
 }
 
@@ -97,7 +99,8 @@ static double jitter_unit(void)
 	static _Thread_local uint64_t s;
 
 	if (!s)
-		s = ((uint64_t)now_ms() << 20) ^ (uint64_t)(uintptr_t)&s ^ 0x9e3779b97f4a7c15ull;
+		s = ((uint64_t)now_ms() << 20) ^ (uint64_t)(uintptr_t)&s ^
+			0x9e3779b97f4a7c15ull;
 	s ^= s << 13;
 	s ^= s >> 7;
 	s ^= s << 17;
@@ -161,8 +164,15 @@ int wb_http_should_retry(long status, int curl_code)
 {
 	if (status > 0) {
 		switch (status) {
-		case 400: case 401: case 403: case 404: case 409: case 410:
-		case 413: case 422: case 501:
+		case 400:
+		case 401:
+		case 403:
+		case 404:
+		case 409:
+		case 410:
+		case 413:
+		case 422:
+		case 501:
 		/* 416: our own range reads past EOF; retrying cannot help */
 		case 416:
 			return 0;
@@ -174,7 +184,7 @@ int wb_http_should_retry(long status, int curl_code)
 	case CURLE_FAILED_INIT:
 	case CURLE_URL_MALFORMAT:
 	case CURLE_NOT_BUILT_IN:
-	case CURLE_WRITE_ERROR:          /* our callbacks aborted */
+	case CURLE_WRITE_ERROR: /* our callbacks aborted */
 	case CURLE_OUT_OF_MEMORY:
 	case CURLE_ABORTED_BY_CALLBACK:
 	case CURLE_BAD_FUNCTION_ARGUMENT:
@@ -235,8 +245,8 @@ static int parse_http_date(const char *v, time_t *out)
 	if (sscanf(v, "%15[A-Za-z], %d %3s %d %d:%d:%d %3s", wd, &d, mon, &y,
 		   &H, &M, &S, tz) == 8) {
 		/* IMF-fixdate */
-	} else if (sscanf(v, "%15[A-Za-z], %d-%3[A-Za-z]-%d %d:%d:%d %3s", wd, &d,
-			  mon, &y, &H, &M, &S, tz) == 8) {
+	} else if (sscanf(v, "%15[A-Za-z], %d-%3[A-Za-z]-%d %d:%d:%d %3s", wd,
+			  &d, mon, &y, &H, &M, &S, tz) == 8) {
 		if (y < 100) /* RFC 850's two-digit year */
 			y += y < 70 ? 2000 : 1900;
 	} else if (sscanf(v, "%15[A-Za-z] %3s %d %d:%d:%d %d", wd, mon, &d, &H,
@@ -320,10 +330,12 @@ static int url_parts_get(const char *url, struct url_parts *p)
 	if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
 	    curl_url_get(u, CURLUPART_SCHEME, &p->scheme, 0) != CURLUE_OK ||
 	    curl_url_get(u, CURLUPART_HOST, &p->host, 0) != CURLUE_OK ||
-	    curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) !=
+		    CURLUE_OK ||
 	    curl_url_get(u, CURLUPART_PATH, &p->path, 0) != CURLUE_OK)
 		goto out;
-	if (strcasecmp(p->scheme, "http") != 0 && strcasecmp(p->scheme, "https") != 0)
+	if (strcasecmp(p->scheme, "http") != 0 &&
+	    strcasecmp(p->scheme, "https") != 0)
 		goto out;
 	p->port = strtol(port, NULL, 10);
 	rc = 0;
@@ -346,13 +358,13 @@ static int in_scope(const struct wb_http *h, const struct url_parts *p)
 	if (bl == 0)
 		return 1;
 	return strncmp(p->path, h->base_path, bl) == 0 &&
-	       (p->path[bl] == '\0' || p->path[bl] == '/');
+		(p->path[bl] == '\0' || p->path[bl] == '/');
 }
 
 /* ---- construction ---------------------------------------------------- */
 
-static void share_lock(CURL *handle, curl_lock_data data, curl_lock_access access,
-		       void *ud)
+static void share_lock(CURL *handle, curl_lock_data data,
+		       curl_lock_access access, void *ud)
 {
 	struct wb_http *h = ud;
 
@@ -390,8 +402,9 @@ static long env_seconds_ms(const char *name)
 		return 0;
 	d = strtod(v, &end);
 	if (*end || !isfinite(d) || d <= 0 || d > 1e7) {
-		wb_log(WB_LOG_WARN, "ignoring %s=%s: not a positive number of seconds",
-		       name, v);
+		wb_log(WB_LOG_WARN,
+		       "ignoring %s=%s: not a positive number of seconds", name,
+		       v);
 		return -1;
 	}
 	return (long)(d * 1000.0 + 0.5);
@@ -443,17 +456,21 @@ static int load_extra_headers(struct wb_http *h, struct wb_error *err)
 	obj = wb_json_parse(v, strlen(v), NULL);
 	if (!cJSON_IsObject(obj)) {
 		cJSON_Delete(obj);
-		return wb_error_set(err, -EINVAL, 0,
-				    "WANDB__EXTRA_HTTP_HEADERS is not a JSON object");
+		return wb_error_set(
+			err, -EINVAL, 0,
+			"WANDB__EXTRA_HTTP_HEADERS is not a JSON object");
 	}
-	cJSON_ArrayForEach(m, obj) {
-		const char *val = cJSON_IsString(m) || cJSON_IsRaw(m) ? m->valuestring : NULL;
+	cJSON_ArrayForEach (m, obj) {
+		const char *val = cJSON_IsString(m) || cJSON_IsRaw(m)
+			? m->valuestring
+			: NULL;
 
-		if (!m->string || !*m->string || strpbrk(m->string, ": \t\r\n") ||
-		    !header_safe(val)) {
-			rc = wb_error_set(err, -EINVAL, 0,
-					  "WANDB__EXTRA_HTTP_HEADERS: bad header \"%.64s\"",
-					  m->string ? m->string : "");
+		if (!m->string || !*m->string ||
+		    strpbrk(m->string, ": \t\r\n") || !header_safe(val)) {
+			rc = wb_error_set(
+				err, -EINVAL, 0,
+				"WANDB__EXTRA_HTTP_HEADERS: bad header \"%.64s\"",
+				m->string ? m->string : "");
 			break;
 		}
 		rc = add_header(&h->all_headers, m->string, val);
@@ -480,7 +497,8 @@ static int load_identity_headers(struct wb_http *h)
 		if (!v || !*v)
 			continue;
 		if (!header_safe(v)) {
-			wb_log(WB_LOG_WARN, "ignoring %s: contains a line break", map[i][0]);
+			wb_log(WB_LOG_WARN,
+			       "ignoring %s: contains a line break", map[i][0]);
 			continue;
 		}
 		rc = add_header(&h->api_headers, map[i][1], v);
@@ -509,14 +527,16 @@ static int make_auth_header(struct wb_http *h, const char *key)
 	memcpy(in + 4, key, kl);
 	memcpy(out, prefix, sizeof(prefix) - 1);
 	for (i = 0; i + 2 < il; i += 3) {
-		unsigned v = (unsigned)in[i] << 16 | (unsigned)in[i + 1] << 8 | in[i + 2];
+		unsigned v = (unsigned)in[i] << 16 | (unsigned)in[i + 1] << 8 |
+			in[i + 2];
 		out[o++] = b64[v >> 18 & 63];
 		out[o++] = b64[v >> 12 & 63];
 		out[o++] = b64[v >> 6 & 63];
 		out[o++] = b64[v & 63];
 	}
 	if (i < il) {
-		unsigned v = (unsigned)in[i] << 16 | (i + 1 < il ? (unsigned)in[i + 1] << 8 : 0);
+		unsigned v = (unsigned)in[i] << 16 |
+			(i + 1 < il ? (unsigned)in[i + 1] << 8 : 0);
 		out[o++] = b64[v >> 18 & 63];
 		out[o++] = b64[v >> 12 & 63];
 		out[o++] = i + 1 < il ? b64[v >> 6 & 63] : '=';
@@ -540,14 +560,17 @@ int wb_http_new(const struct wb_http_opts *opts, struct wb_http **out,
 	if (!opts || !opts->base_url)
 		return wb_error_set(err, -EINVAL, 0, "http: no base URL");
 	if (opts->api_key && !header_safe(opts->api_key))
-		return wb_error_set(err, -EINVAL, 0, "API key contains a line break");
+		return wb_error_set(err, -EINVAL, 0,
+				    "API key contains a line break");
 	pthread_once(&global_once, global_init);
 	if (global_rc != CURLE_OK)
-		return wb_error_set(err, -EIO, 0, "libcurl initialisation failed: %s",
+		return wb_error_set(err, -EIO, 0,
+				    "libcurl initialisation failed: %s",
 				    curl_easy_strerror(global_rc));
 	rc = url_parts_get(opts->base_url, &bp);
 	if (rc)
-		return wb_error_set(err, rc, 0, "base URL %s is not an http(s) URL",
+		return wb_error_set(err, rc, 0,
+				    "base URL %s is not an http(s) URL",
 				    opts->base_url);
 
 	h = calloc(1, sizeof(*h));
@@ -570,8 +593,10 @@ int wb_http_new(const struct wb_http_opts *opts, struct wb_http **out,
 	h->base_host = strdup(bp.host);
 	h->base_port = bp.port;
 	/* "/" and "" both mean the whole host; "/api/" means "/api". */
-	h->base_path = strndup(bp.path, strlen(bp.path) -
-				(strlen(bp.path) > 0 && bp.path[strlen(bp.path) - 1] == '/'));
+	h->base_path = strndup(bp.path,
+			       strlen(bp.path) -
+				       (strlen(bp.path) > 0 &&
+					bp.path[strlen(bp.path) - 1] == '/'));
 	url_parts_free(&bp);
 	h->base_url = strdup(opts->base_url);
 	h->user_agent = strdup(opts->user_agent ? opts->user_agent
@@ -583,10 +608,12 @@ int wb_http_new(const struct wb_http_opts *opts, struct wb_http **out,
 		goto fail;
 	}
 	h->insecure = opts->insecure;
-	h->max_inflight = opts->max_inflight > 0 ? opts->max_inflight : DEFAULT_MAX_INFLIGHT;
+	h->max_inflight = opts->max_inflight > 0 ? opts->max_inflight
+						 : DEFAULT_MAX_INFLIGHT;
 	h->attempt_timeout_ms = pick_ms(opts->attempt_timeout_ms,
 					"WANDB__GRAPHQL_TIMEOUT_SECONDS",
-					"WANDB_HTTP_TIMEOUT", DEFAULT_ATTEMPT_TIMEOUT_MS);
+					"WANDB_HTTP_TIMEOUT",
+					DEFAULT_ATTEMPT_TIMEOUT_MS);
 	h->deadline_ms = pick_ms(opts->deadline_ms, "WANDB_HTTP_TIMEOUT", NULL,
 				 DEFAULT_DEADLINE_MS);
 	h->retry_min_ms = pick_ms(opts->retry_min_ms,
@@ -604,7 +631,8 @@ int wb_http_new(const struct wb_http_opts *opts, struct wb_http **out,
 		long n = v && *v ? strtol(v, &end, 10) : -1;
 
 		if (v && *v && (*end || n < 0 || n > 1000)) {
-			wb_log(WB_LOG_WARN, "ignoring WANDB__GRAPHQL_RETRY_MAX=%s", v);
+			wb_log(WB_LOG_WARN,
+			       "ignoring WANDB__GRAPHQL_RETRY_MAX=%s", v);
 			n = -1;
 		}
 		h->max_retries = n >= 0 ? (int)n : DEFAULT_MAX_RETRIES;
@@ -627,7 +655,8 @@ int wb_http_new(const struct wb_http_opts *opts, struct wb_http **out,
 	if (rc)
 		goto fail;
 
-	h->free_handles = calloc((size_t)h->max_inflight, sizeof(*h->free_handles));
+	h->free_handles =
+		calloc((size_t)h->max_inflight, sizeof(*h->free_handles));
 	h->share = curl_share_init();
 	if (!h->free_handles || !h->share) {
 		rc = wb_error_set(err, -ENOMEM, 0, "out of memory");
@@ -637,7 +666,8 @@ int wb_http_new(const struct wb_http_opts *opts, struct wb_http **out,
 	    curl_share_setopt(h->share, CURLSHOPT_UNLOCKFUNC, share_unlock) ||
 	    curl_share_setopt(h->share, CURLSHOPT_USERDATA, h) ||
 	    curl_share_setopt(h->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS) ||
-	    curl_share_setopt(h->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION)) {
+	    curl_share_setopt(h->share, CURLSHOPT_SHARE,
+			      CURL_LOCK_DATA_SSL_SESSION)) {
 		rc = wb_error_set(err, -EIO, 0, "libcurl share setup failed");
 		goto fail;
 	}
@@ -752,9 +782,20 @@ static void handle_put_and_release(struct wb_http *h, CURL *eh)
 
 /* ---- one transfer ---------------------------------------------------- */
 
-enum body_mode { MODE_UNSET, MODE_DELIVER, MODE_ERROR, MODE_DISCARD };
-enum abort_why { ABORT_NONE, ABORT_SINK, ABORT_TOO_BIG, ABORT_OOM,
-		 ABORT_RANGE_DONE, ABORT_BAD_RANGE };
+enum body_mode {
+	MODE_UNSET,
+	MODE_DELIVER,
+	MODE_ERROR,
+	MODE_DISCARD
+};
+enum abort_why {
+	ABORT_NONE,
+	ABORT_SINK,
+	ABORT_TOO_BIG,
+	ABORT_OOM,
+	ABORT_RANGE_DONE,
+	ABORT_BAD_RANGE
+};
 
 struct xfer {
 	struct wb_http *h;
@@ -767,12 +808,12 @@ struct xfer {
 	int retry_after_count;
 	char retry_after[64];
 	char content_range[128];
-	int encoded;            /* Content-Encoding applied: lengths differ */
+	int encoded; /* Content-Encoding applied: lengths differ */
 	/* per attempt: what reached the caller */
 	char *body;
 	size_t len, cap;
 	uint64_t delivered;
-	int64_t skip, want;     /* range emulation over a 200 */
+	int64_t skip, want; /* range emulation over a 200 */
 	int full_for_range;
 	char *errbody;
 	size_t errlen;
@@ -799,15 +840,19 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *ud)
 	vl = (size_t)(data + n - v);
 	while (vl > 0 && isspace((unsigned char)v[vl - 1]))
 		vl--;
-#define IS_HDR(name) ((size_t)(colon - data) == sizeof(name) - 1 && \
-		      strncasecmp(data, name, sizeof(name) - 1) == 0)
+#define IS_HDR(name)                                   \
+	((size_t)(colon - data) == sizeof(name) - 1 && \
+	 strncasecmp(data, name, sizeof(name) - 1) == 0)
 	if (IS_HDR("Retry-After")) {
 		x->retry_after_count++;
-		snprintf(x->retry_after, sizeof(x->retry_after), "%.*s", (int)vl, v);
+		snprintf(x->retry_after, sizeof(x->retry_after), "%.*s",
+			 (int)vl, v);
 	} else if (IS_HDR("Content-Range")) {
-		snprintf(x->content_range, sizeof(x->content_range), "%.*s", (int)vl, v);
+		snprintf(x->content_range, sizeof(x->content_range), "%.*s",
+			 (int)vl, v);
 	} else if (IS_HDR("Content-Encoding")) {
-		x->encoded = !(vl == 8 && strncasecmp(v, "identity", 8) == 0) && vl > 0;
+		x->encoded = !(vl == 8 && strncasecmp(v, "identity", 8) == 0) &&
+			vl > 0;
 	}
 #undef IS_HDR
 	return n;
@@ -827,8 +872,8 @@ static int parse_content_range(const char *s, int64_t *a, int64_t *b)
 
 static int is_redirect(long status)
 {
-	return status == 301 || status == 302 || status == 303 || status == 307 ||
-	       status == 308;
+	return status == 301 || status == 302 || status == 303 ||
+		status == 307 || status == 308;
 }
 
 static void decide_mode(struct xfer *x)
@@ -947,16 +992,20 @@ static size_t on_write(char *data, size_t size, size_t nmemb, void *ud)
 }
 
 /* What one attempt came to. */
-enum outcome_kind { OUT_OK, OUT_RETRY, OUT_FAIL };
+enum outcome_kind {
+	OUT_OK,
+	OUT_RETRY,
+	OUT_FAIL
+};
 
 struct outcome {
 	enum outcome_kind kind;
-	int code;             /* errno for OUT_FAIL */
-	long status;          /* last HTTP status, 0 if none */
+	int code;    /* errno for OUT_FAIL */
+	long status; /* last HTTP status, 0 if none */
 	int curl_code;
-	long retry_after_ms;  /* -1 = none */
-	char what[256];       /* reason without the label */
-	char host[256];       /* netloc of the URL that failed */
+	long retry_after_ms; /* -1 = none */
+	char what[256];      /* reason without the label */
+	char host[256];      /* netloc of the URL that failed */
 };
 
 static void say(struct outcome *o, const char *fmt, ...)
@@ -988,11 +1037,12 @@ static int build_headers(struct wb_http *h, const struct wb_http_req *req,
 	struct curl_slist *l = NULL, *n;
 	const struct curl_slist *s;
 
-#define APPEND(str) do {					\
-		n = curl_slist_append(l, (str));		\
-		if (!n)						\
-			goto oom;				\
-		l = n;						\
+#define APPEND(str)                              \
+	do {                                     \
+		n = curl_slist_append(l, (str)); \
+		if (!n)                          \
+			goto oom;                \
+		l = n;                           \
 	} while (0)
 	for (s = h->all_headers; s; s = s->next)
 		APPEND(s->data);
@@ -1007,7 +1057,8 @@ static int build_headers(struct wb_http *h, const struct wb_http_req *req,
 
 		snprintf(ct, sizeof(ct), "Content-Type: %s",
 			 req->content_type && header_safe(req->content_type)
-				 ? req->content_type : "application/json");
+				 ? req->content_type
+				 : "application/json");
 		APPEND(ct);
 		APPEND("Expect:"); /* no 100-continue round trip */
 	}
@@ -1023,13 +1074,15 @@ oom:
 
 /* Configure the (freshly reset) handle for one hop. */
 static void setup_hop(struct xfer *x, const char *url, int is_post,
-		      struct curl_slist *headers, long long deadline, char *errbuf)
+		      struct curl_slist *headers, long long deadline,
+		      char *errbuf)
 {
 	struct wb_http *h = x->h;
 	const struct wb_http_req *req = x->req;
 	CURL *eh = x->eh;
 	long left = (long)(deadline - now_ms());
-	long connect_ms = h->attempt_timeout_ms < left ? h->attempt_timeout_ms : left;
+	long connect_ms = h->attempt_timeout_ms < left ? h->attempt_timeout_ms
+						       : left;
 	char range[64];
 
 	if (connect_ms < 1)
@@ -1039,11 +1092,13 @@ static void setup_hop(struct xfer *x, const char *url, int is_post,
 	curl_easy_setopt(eh, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(eh, CURLOPT_ERRORBUFFER, errbuf);
 	curl_easy_setopt(eh, CURLOPT_USERAGENT, h->user_agent);
-	curl_easy_setopt(eh, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
+	curl_easy_setopt(eh, CURLOPT_HTTP_VERSION,
+			 (long)CURL_HTTP_VERSION_2TLS);
 #if LIBCURL_VERSION_NUM >= 0x075500
 	curl_easy_setopt(eh, CURLOPT_PROTOCOLS_STR, "http,https");
 #else
-	curl_easy_setopt(eh, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+	curl_easy_setopt(eh, CURLOPT_PROTOCOLS,
+			 (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
 #endif
 	curl_easy_setopt(eh, CURLOPT_FOLLOWLOCATION, 0L);
 	curl_easy_setopt(eh, CURLOPT_UNRESTRICTED_AUTH, 0L);
@@ -1074,7 +1129,8 @@ static void setup_hop(struct xfer *x, const char *url, int is_post,
 	}
 	if (x->ranged) {
 		snprintf(range, sizeof(range), "%lld-%lld",
-			 (long long)req->range_start, (long long)req->range_end);
+			 (long long)req->range_start,
+			 (long long)req->range_end);
 		curl_easy_setopt(eh, CURLOPT_RANGE, range);
 	} else {
 		curl_easy_setopt(eh, CURLOPT_ACCEPT_ENCODING, "");
@@ -1083,7 +1139,8 @@ static void setup_hop(struct xfer *x, const char *url, int is_post,
 		curl_easy_setopt(eh, CURLOPT_POST, 1L);
 		curl_easy_setopt(eh, CURLOPT_POSTFIELDSIZE_LARGE,
 				 (curl_off_t)(req->body ? req->body_len : 0));
-		curl_easy_setopt(eh, CURLOPT_POSTFIELDS, req->body ? req->body : "");
+		curl_easy_setopt(eh, CURLOPT_POSTFIELDS,
+				 req->body ? req->body : "");
 	} else {
 		curl_easy_setopt(eh, CURLOPT_HTTPGET, 1L);
 	}
@@ -1108,9 +1165,12 @@ static int body_complete(struct xfer *x, char *why, size_t why_len)
 
 		if (parse_content_range(x->content_range, &a, &b) == 0 &&
 		    (int64_t)x->delivered != b - a + 1 &&
-		    (int64_t)x->delivered < x->req->range_end - x->req->range_start + 1) {
-			snprintf(why, why_len, "truncated range: %llu of %lld bytes",
-				 (unsigned long long)x->delivered, (long long)(b - a + 1));
+		    (int64_t)x->delivered <
+			    x->req->range_end - x->req->range_start + 1) {
+			snprintf(why, why_len,
+				 "truncated range: %llu of %lld bytes",
+				 (unsigned long long)x->delivered,
+				 (long long)(b - a + 1));
 			return 0;
 		}
 	}
@@ -1127,13 +1187,16 @@ static void log_hop(const struct wb_http_req *req, const char *method,
 		return;
 	url_for_log(url, u, sizeof(u));
 	if (cc == CURLE_OK)
-		wb_log(WB_LOG_DEBUG, "http %s %s %s -> %ld %lldms %lldB attempt %d",
+		wb_log(WB_LOG_DEBUG,
+		       "http %s %s %s -> %ld %lldms %lldB attempt %d",
 		       req->label ? req->label : "-", method, u, status, ms,
 		       (long long)bytes, attempt + 1);
 	else
-		wb_log(WB_LOG_DEBUG, "http %s %s %s -> %ld (%s) %lldms %lldB attempt %d",
+		wb_log(WB_LOG_DEBUG,
+		       "http %s %s %s -> %ld (%s) %lldms %lldB attempt %d",
 		       req->label ? req->label : "-", method, u, status,
-		       curl_easy_strerror(cc), ms, (long long)bytes, attempt + 1);
+		       curl_easy_strerror(cc), ms, (long long)bytes,
+		       attempt + 1);
 }
 
 /* One attempt: the request plus any redirect hops. */
@@ -1201,13 +1264,13 @@ static void do_attempt(struct xfer *x, long long deadline, int attempt,
 		atomic_fetch_add(scoped ? &h->st_api : &h->st_storage, 1);
 		atomic_fetch_add(&h->st_bytes, (uint64_t)(got > 0 ? got : 0));
 		log_hop(req, is_post ? "POST" : "GET", url, status,
-			x->abort == ABORT_RANGE_DONE ? CURLE_OK : cc, now_ms() - t0, got,
-			attempt);
+			x->abort == ABORT_RANGE_DONE ? CURLE_OK : cc,
+			now_ms() - t0, got, attempt);
 		o->status = status;
 		o->curl_code = cc;
 		if (x->retry_after_count == 1)
-			o->retry_after_ms = wb_http_parse_retry_after(x->retry_after,
-								      (long)time(NULL));
+			o->retry_after_ms = wb_http_parse_retry_after(
+				x->retry_after, (long)time(NULL));
 
 		if (x->abort == ABORT_RANGE_DONE) {
 			o->kind = OUT_OK;
@@ -1222,13 +1285,14 @@ static void do_attempt(struct xfer *x, long long deadline, int attempt,
 				break;
 			case ABORT_TOO_BIG:
 				o->code = -EFBIG;
-				say(o, "response from %s larger than %zu bytes", o->host,
-					 h->max_body);
+				say(o, "response from %s larger than %zu bytes",
+				    o->host, h->max_body);
 				break;
 			case ABORT_BAD_RANGE:
 				o->code = -EIO;
-				say(o, "%s answered a range request with \"%s\"", o->host,
-					 x->content_range);
+				say(o,
+				    "%s answered a range request with \"%s\"",
+				    o->host, x->content_range);
 				break;
 			default:
 				o->code = -ENOMEM;
@@ -1237,18 +1301,21 @@ static void do_attempt(struct xfer *x, long long deadline, int attempt,
 			break;
 		}
 		if (cc != CURLE_OK) {
-			if (cc == CURLE_OPERATION_TIMEDOUT && now_ms() >= deadline) {
+			if (cc == CURLE_OPERATION_TIMEDOUT &&
+			    now_ms() >= deadline) {
 				o->kind = OUT_FAIL;
 				o->code = -ETIMEDOUT;
 				say(o, "deadline exceeded talking to %s",
-					 o->host);
+				    o->host);
 				break;
 			}
 			o->status = 0; /* no (complete) response */
-			o->kind = wb_http_should_retry(0, cc) ? OUT_RETRY : OUT_FAIL;
-			o->code = cc == CURLE_OPERATION_TIMEDOUT ? -ETIMEDOUT : -EIO;
+			o->kind = wb_http_should_retry(0, cc) ? OUT_RETRY
+							      : OUT_FAIL;
+			o->code = cc == CURLE_OPERATION_TIMEDOUT ? -ETIMEDOUT
+								 : -EIO;
 			say(o, "%s: %s", o->host,
-				 errbuf[0] ? errbuf : curl_easy_strerror(cc));
+			    errbuf[0] ? errbuf : curl_easy_strerror(cc));
 			break;
 		}
 		if (is_redirect(status) && req->follow_redirects) {
@@ -1257,8 +1324,7 @@ static void do_attempt(struct xfer *x, long long deadline, int attempt,
 			if (hop >= MAX_REDIRECTS) {
 				o->kind = OUT_FAIL;
 				o->code = -EIO;
-				say(o, "more than %d redirects",
-					 MAX_REDIRECTS);
+				say(o, "more than %d redirects", MAX_REDIRECTS);
 				break;
 			}
 			curl_easy_getinfo(x->eh, CURLINFO_REDIRECT_URL, &loc);
@@ -1266,11 +1332,12 @@ static void do_attempt(struct xfer *x, long long deadline, int attempt,
 				o->kind = OUT_FAIL;
 				o->code = loc ? -ENOMEM : -EIO;
 				say(o, "%s sent HTTP %ld without a Location",
-					 o->host, status);
+				    o->host, status);
 				break;
 			}
 			/* like browsers and curl: 303, and 301/302 after POST, become GET */
-			if (status == 303 || ((status == 301 || status == 302) && is_post))
+			if (status == 303 ||
+			    ((status == 301 || status == 302) && is_post))
 				is_post = 0;
 			free(url);
 			url = next;
@@ -1286,17 +1353,19 @@ static void do_attempt(struct xfer *x, long long deadline, int attempt,
 			}
 			break;
 		}
-		o->kind = wb_http_should_retry(status, 0) ? OUT_RETRY : OUT_FAIL;
+		o->kind = wb_http_should_retry(status, 0) ? OUT_RETRY
+							  : OUT_FAIL;
 		o->code = wb_http_status_errno(status);
 		if (!o->code)
 			o->code = -EIO;
 		if (status == 401)
-			say(o, scoped && h->auth_header
-				 ? "API key rejected by %s (HTTP 401)"
-				 : "%s requires credentials (HTTP 401)", o->host);
+			say(o,
+			    scoped && h->auth_header
+				    ? "API key rejected by %s (HTTP 401)"
+				    : "%s requires credentials (HTTP 401)",
+			    o->host);
 		else if (status == 403)
-			say(o, "permission denied by %s (HTTP 403)",
-				 o->host);
+			say(o, "permission denied by %s (HTTP 403)", o->host);
 		else if (status == 404) {
 			char u[URL_LOG_MAX];
 
@@ -1322,12 +1391,16 @@ int wb_http_perform(struct wb_http *h, const struct wb_http_req *req,
 
 	wb_http_resp_clear(resp);
 	if (!h || !req || !req->url || !req->method ||
-	    (strcmp(req->method, "GET") != 0 && strcmp(req->method, "POST") != 0))
+	    (strcmp(req->method, "GET") != 0 &&
+	     strcmp(req->method, "POST") != 0))
 		return wb_error_set(err, -EINVAL, 0, "%s: bad request", label);
-	if (req->range_end >= 0 && (req->range_start < 0 || req->range_end < req->range_start))
-		return wb_error_set(err, -EINVAL, 0, "%s: bad range %lld-%lld", label,
-				    (long long)req->range_start, (long long)req->range_end);
-	deadline = now_ms() + (req->deadline_ms > 0 ? req->deadline_ms : h->deadline_ms);
+	if (req->range_end >= 0 &&
+	    (req->range_start < 0 || req->range_end < req->range_start))
+		return wb_error_set(err, -EINVAL, 0, "%s: bad range %lld-%lld",
+				    label, (long long)req->range_start,
+				    (long long)req->range_end);
+	deadline = now_ms() +
+		(req->deadline_ms > 0 ? req->deadline_ms : h->deadline_ms);
 
 	memset(&x, 0, sizeof(x));
 	x.h = h;
@@ -1340,7 +1413,8 @@ int wb_http_perform(struct wb_http *h, const struct wb_http_req *req,
 		if (slot_acquire(h, deadline)) {
 			o.kind = OUT_FAIL;
 			o.code = -ETIMEDOUT;
-			say(&o, "deadline exceeded waiting for a free connection slot");
+			say(&o,
+			    "deadline exceeded waiting for a free connection slot");
 			break;
 		}
 		x.eh = handle_get(h);
@@ -1361,7 +1435,8 @@ int wb_http_perform(struct wb_http *h, const struct wb_http_req *req,
 		if (o.kind == OUT_OK) {
 			curl_off_t cl = -1;
 
-			curl_easy_getinfo(x.eh, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &cl);
+			curl_easy_getinfo(
+				x.eh, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &cl);
 			resp->content_length = cl;
 		}
 		handle_put_and_release(h, x.eh);
@@ -1372,9 +1447,11 @@ int wb_http_perform(struct wb_http *h, const struct wb_http_req *req,
 		if (x.delivered > 0) {
 			if (req->sink && !req->sink->restart) {
 				o.kind = OUT_FAIL;
-				snprintf(o.what + strlen(o.what), sizeof(o.what) - strlen(o.what),
-					 " after %llu bytes (download cannot restart)",
-					 (unsigned long long)x.delivered);
+				snprintf(
+					o.what + strlen(o.what),
+					sizeof(o.what) - strlen(o.what),
+					" after %llu bytes (download cannot restart)",
+					(unsigned long long)x.delivered);
 				break;
 			}
 		}
@@ -1382,8 +1459,9 @@ int wb_http_perform(struct wb_http *h, const struct wb_http_req *req,
 			o.kind = OUT_FAIL;
 			break;
 		}
-		wait = wb_http_backoff_ms(attempt, h->retry_min_ms, h->retry_max_ms,
-					  o.retry_after_ms, jitter_unit());
+		wait = wb_http_backoff_ms(attempt, h->retry_min_ms,
+					  h->retry_max_ms, o.retry_after_ms,
+					  jitter_unit());
 		if (now_ms() + wait >= deadline) {
 			char tmp[sizeof(o.what)];
 
@@ -1393,7 +1471,8 @@ int wb_http_perform(struct wb_http *h, const struct wb_http_req *req,
 			o.code = -ETIMEDOUT;
 			break;
 		}
-		wb_log(WB_LOG_INFO, "http %s: retrying in %ld ms after %s", label, wait, o.what);
+		wb_log(WB_LOG_INFO, "http %s: retrying in %ld ms after %s",
+		       label, wait, o.what);
 		atomic_fetch_add(&h->st_retries, 1);
 		if (x.delivered > 0 && req->sink)
 			req->sink->restart(req->sink->ud);
@@ -1408,7 +1487,8 @@ int wb_http_perform(struct wb_http *h, const struct wb_http_req *req,
 			resp->body = calloc(1, 1);
 			if (!resp->body) {
 				free(x.errbody);
-				return wb_error_set(err, -ENOMEM, (int)o.status, "%s: out of memory", label);
+				return wb_error_set(err, -ENOMEM, (int)o.status,
+						    "%s: out of memory", label);
 			}
 		}
 		if (x.content_range[0] && !x.full_for_range)
@@ -1425,7 +1505,9 @@ int wb_http_perform(struct wb_http *h, const struct wb_http_req *req,
 	resp->body = x.errbody;
 	resp->body_len = x.errlen;
 	if (o.kind == OUT_FAIL && resp->attempts > 1 && o.code != -ETIMEDOUT)
-		return wb_error_set(err, o.code, (int)o.status, "%s: %s (after %d attempts)",
-				    label, o.what, resp->attempts);
-	return wb_error_set(err, o.code, (int)o.status, "%s: %s", label, o.what);
+		return wb_error_set(err, o.code, (int)o.status,
+				    "%s: %s (after %d attempts)", label, o.what,
+				    resp->attempts);
+	return wb_error_set(err, o.code, (int)o.status, "%s: %s", label,
+			    o.what);
 }

@@ -91,7 +91,8 @@ static const char *const special_tokens[] = { "NaN", "Infinity", "-Infinity" };
 /* Length of a number token (JSON number or extended token) at s, or 0. */
 static size_t token_len(const char *s, size_t n)
 {
-	for (size_t k = 0; k < sizeof(special_tokens) / sizeof(*special_tokens); k++) {
+	for (size_t k = 0; k < sizeof(special_tokens) / sizeof(*special_tokens);
+	     k++) {
 		size_t l = strlen(special_tokens[k]);
 		if (n >= l && memcmp(s, special_tokens[k], l) == 0)
 			return l;
@@ -170,8 +171,8 @@ static int is_json_space(char c)
 
 /* Record and mask every number token of buf (see the file comment). On a
  * lexical error returns -EBADMSG with *bad_at and *why set. */
-static int prescan(char *buf, size_t len, struct numtoks *toks,
-		   size_t *bad_at, const char **why)
+static int prescan(char *buf, size_t len, struct numtoks *toks, size_t *bad_at,
+		   const char **why)
 {
 	size_t i = 0;
 
@@ -188,7 +189,8 @@ static int prescan(char *buf, size_t len, struct numtoks *toks,
 					continue;
 				/* cJSON strings are NUL-terminated: an
 				 * escaped NUL would silently cut the value. */
-				if (len - i >= 6 && memcmp(buf + i + 1, "u0000", 5) == 0) {
+				if (len - i >= 6 &&
+				    memcmp(buf + i + 1, "u0000", 5) == 0) {
 					*why = "\\u0000 in a string is not supported";
 					goto bad;
 				}
@@ -199,7 +201,8 @@ static int prescan(char *buf, size_t len, struct numtoks *toks,
 				goto bad;
 			}
 			i++;
-		} else if (c == '-' || is_digit((char)c) || c == 'N' || c == 'I') {
+		} else if (c == '-' || is_digit((char)c) || c == 'N' ||
+			   c == 'I') {
 			size_t t = token_len(buf + i, len - i);
 			int rc;
 
@@ -210,7 +213,8 @@ static int prescan(char *buf, size_t len, struct numtoks *toks,
 			/* A token must end at a delimiter, else "1.5.3" would
 			 * read as "0   .3" and "NaNx" as "0  x". */
 			if (i + t < len && !is_json_space(buf[i + t]) &&
-			    buf[i + t] != ',' && buf[i + t] != ']' && buf[i + t] != '}') {
+			    buf[i + t] != ',' && buf[i + t] != ']' &&
+			    buf[i + t] != '}') {
 				i += t;
 				*why = "invalid character after number";
 				goto bad;
@@ -280,7 +284,8 @@ cJSON *wb_json_parse(const char *text, size_t len, struct wb_error *err)
 	int rc;
 
 	if (!text || len == 0) {
-		wb_error_set(err, -EBADMSG, 0, "malformed JSON: empty document");
+		wb_error_set(err, -EBADMSG, 0,
+			     "malformed JSON: empty document");
 		return NULL;
 	}
 	buf = malloc(len + 1);
@@ -331,8 +336,9 @@ fail:
 	if (rc == -ENOMEM)
 		wb_error_set(err, rc, 0, "out of memory parsing JSON");
 	else
-		wb_error_set(err, rc, 0, "malformed JSON at byte %zu of %zu: %s",
-			     bad_at, len, why);
+		wb_error_set(err, rc, 0,
+			     "malformed JSON at byte %zu of %zu: %s", bad_at,
+			     len, why);
 	return NULL;
 }
 
@@ -419,7 +425,8 @@ static int text_int64(const char *s, int64_t *out)
 	if (neg) {
 		if (mag > (uint64_t)INT64_MAX + 1)
 			return -ERANGE;
-		*out = mag == (uint64_t)INT64_MAX + 1 ? INT64_MIN : -(int64_t)mag;
+		*out = mag == (uint64_t)INT64_MAX + 1 ? INT64_MIN
+						      : -(int64_t)mag;
 	} else {
 		if (mag > (uint64_t)INT64_MAX)
 			return -ERANGE;
@@ -527,13 +534,27 @@ static void out_string(struct out *o, const char *s)
 			continue;
 		out_put(o, run, (size_t)(s - run));
 		switch (c) {
-		case '"': e = "\\\""; break;
-		case '\\': e = "\\\\"; break;
-		case '\b': e = "\\b"; break;
-		case '\f': e = "\\f"; break;
-		case '\n': e = "\\n"; break;
-		case '\r': e = "\\r"; break;
-		case '\t': e = "\\t"; break;
+		case '"':
+			e = "\\\"";
+			break;
+		case '\\':
+			e = "\\\\";
+			break;
+		case '\b':
+			e = "\\b";
+			break;
+		case '\f':
+			e = "\\f";
+			break;
+		case '\n':
+			e = "\\n";
+			break;
+		case '\r':
+			e = "\\r";
+			break;
+		case '\t':
+			e = "\\t";
+			break;
 		default:
 			snprintf(esc, sizeof(esc), "\\u%04x", c);
 			e = esc;
@@ -583,8 +604,9 @@ static void out_indent(struct out *o, int depth)
 	static const char spaces[] = "                                ";
 
 	for (long n = 2L * depth; n > 0; n -= (long)(sizeof(spaces) - 1))
-		out_put(o, spaces, n < (long)(sizeof(spaces) - 1) ? (size_t)n
-								 : sizeof(spaces) - 1);
+		out_put(o, spaces,
+			n < (long)(sizeof(spaces) - 1) ? (size_t)n
+						       : sizeof(spaces) - 1);
 }
 
 static void out_item(struct out *o, const cJSON *it, int pretty, int depth)
@@ -706,8 +728,8 @@ void wb_jb_append(struct wb_jb *b, cJSON *arr, cJSON *item, int rc)
 void wb_jb_str(struct wb_jb *b, const char *key, const char *s)
 {
 	if (!b->rc)
-		wb_jb_item(b, key, s ? cJSON_CreateString(s)
-				     : cJSON_CreateNull(), 0);
+		wb_jb_item(b, key,
+			   s ? cJSON_CreateString(s) : cJSON_CreateNull(), 0);
 }
 
 void wb_jb_int(struct wb_jb *b, const char *key, int64_t v)
@@ -717,22 +739,24 @@ void wb_jb_int(struct wb_jb *b, const char *key, int64_t v)
 	if (b->rc)
 		return;
 	snprintf(text, sizeof(text), "%" PRId64, v);
-	wb_jb_item(b, key, v >= 0 ? wb_json_number_from_text(text)
-				  : cJSON_CreateNull(), 0);
+	wb_jb_item(b, key,
+		   v >= 0 ? wb_json_number_from_text(text) : cJSON_CreateNull(),
+		   0);
 }
 
 void wb_jb_double(struct wb_jb *b, const char *key, double v, int known)
 {
 	if (!b->rc)
-		wb_jb_item(b, key, known ? cJSON_CreateNumber(v)
-					 : cJSON_CreateNull(), 0);
+		wb_jb_item(b, key,
+			   known ? cJSON_CreateNumber(v) : cJSON_CreateNull(),
+			   0);
 }
 
 void wb_jb_bool(struct wb_jb *b, const char *key, int v)
 {
 	if (!b->rc)
-		wb_jb_item(b, key, v < 0 ? cJSON_CreateNull()
-					 : cJSON_CreateBool(v), 0);
+		wb_jb_item(b, key,
+			   v < 0 ? cJSON_CreateNull() : cJSON_CreateBool(v), 0);
 }
 
 void wb_jb_json(struct wb_jb *b, const char *key, const char *text)

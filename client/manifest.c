@@ -123,7 +123,8 @@ static int parse_entry(const cJSON *item, struct wb_manifest_entry *e,
 	if (wb_manifest_path_check(path))
 		return wb_error_set(err, -EINVAL, 0,
 				    "manifest entry with an unsafe path "
-				    "\"%.200s\"", path);
+				    "\"%.200s\"",
+				    path);
 	if (!cJSON_IsObject(item))
 		return wb_error_set(err, -EBADMSG, 0,
 				    "manifest entry %.200s is not an object",
@@ -156,7 +157,8 @@ static int parse_entry(const cJSON *item, struct wb_manifest_entry *e,
 	if (rc)
 		return wb_error_set(err, rc, 0,
 				    "manifest entry %.200s: missing digest or "
-				    "a field of the wrong type", path);
+				    "a field of the wrong type",
+				    path);
 	return 0;
 }
 
@@ -195,8 +197,9 @@ static int parse_header(const cJSON *doc, struct wb_manifest *m,
 	else
 		return wb_error_set(err, -EOPNOTSUPP, 0,
 				    "manifest storage layout %.40s is not "
-				    "supported", cJSON_IsString(layout) ?
-				    layout->valuestring : "(not a string)");
+				    "supported",
+				    cJSON_IsString(layout) ? layout->valuestring
+							   : "(not a string)");
 	rc = opt_str(doc, "storagePolicy", &m->storage_policy);
 	if (!rc)
 		rc = opt_str(cfg, "storageRegion", &m->region);
@@ -207,9 +210,12 @@ static int parse_header(const cJSON *doc, struct wb_manifest *m,
 			rc = -ENOMEM;
 	}
 	if (rc)
-		return wb_error_set(err, rc, 0, rc == -ENOMEM ? "out of memory"
-				    : "manifest storage policy fields are not "
-				    "strings");
+		return wb_error_set(
+			err, rc, 0,
+			rc == -ENOMEM
+				? "out of memory"
+				: "manifest storage policy fields are not "
+				  "strings");
 	return 0;
 }
 
@@ -245,7 +251,7 @@ int wb_manifest_parse(const char *text, size_t len, struct wb_manifest **out,
 	rc = parse_header(doc, m, err);
 	if (rc)
 		goto out;
-	cJSON_ArrayForEach(item, contents) {
+	cJSON_ArrayForEach (item, contents) {
 		rc = parse_entry(item, &m->entries[m->n_entries], err);
 		m->n_entries++; /* a half-filled entry is freed with the rest */
 		if (rc)
@@ -257,7 +263,8 @@ int wb_manifest_parse(const char *text, size_t len, struct wb_manifest **out,
 		if (strcmp(m->entries[i - 1].path, m->entries[i].path) == 0) {
 			rc = wb_error_set(err, -EINVAL, 0,
 					  "manifest lists path \"%.200s\" "
-					  "twice", m->entries[i].path);
+					  "twice",
+					  m->entries[i].path);
 			goto out;
 		}
 	}
@@ -269,8 +276,8 @@ out:
 	return rc;
 }
 
-const struct wb_manifest_entry *
-wb_manifest_find(const struct wb_manifest *m, const char *path)
+const struct wb_manifest_entry *wb_manifest_find(const struct wb_manifest *m,
+						 const char *path)
 {
 	struct wb_manifest_entry key = { .path = (char *)path };
 
@@ -302,7 +309,8 @@ static int manifest_url(void *ud, char **url, struct wb_error *err)
 		return rc;
 	art = wb_json_get(data, "artifact");
 	u = wb_json_get_str(wb_json_get(wb_json_get(art, "currentManifest"),
-					"file"), "directUrl");
+					"file"),
+			    "directUrl");
 	if (!cJSON_IsObject(art))
 		rc = wb_error_set(err, -ENOENT, 0, "no artifact with id %s",
 				  ctx->id);
@@ -351,7 +359,8 @@ int wb_manifest_fetch(struct wb_client *c, const char *artifact_id,
 {
 	struct manifest_url_ctx ctx = { c, artifact_id };
 	struct wb_download_src src = {
-		.refresh = manifest_url, .refresh_ud = &ctx,
+		.refresh = manifest_url,
+		.refresh_ud = &ctx,
 		.label = "wandb_manifest.json",
 	};
 	struct grow_buf buf = { 0 };
@@ -363,8 +372,8 @@ int wb_manifest_fetch(struct wb_client *c, const char *artifact_id,
 	if (rc == -ECANCELED && buf.fail == -EFBIG)
 		rc = wb_error_set(err, -EFBIG, 0,
 				  "manifest of artifact %s is larger than "
-				  "%u MiB", artifact_id,
-				  MANIFEST_MAX_BYTES >> 20);
+				  "%u MiB",
+				  artifact_id, MANIFEST_MAX_BYTES >> 20);
 	else if (rc == -ECANCELED && buf.fail)
 		rc = wb_error_set(err, buf.fail, 0, "out of memory");
 	if (!rc)
@@ -445,12 +454,16 @@ int wb_artifact_storage_url(const char *base_url, enum wb_storage_layout layout,
 		const char *segs[] = { "artifacts", entity, hex };
 
 		*out = api_url_join(base_url, segs, 3);
-	} else if (layout == WB_LAYOUT_V2 && project && collection &&
-		   e->path) {
+	} else if (layout == WB_LAYOUT_V2 && project && collection && e->path) {
 		const char *slash = strrchr(e->path, '/');
 		const char *segs[] = {
-			"artifactsV2", region && *region ? region : "default",
-			entity, project, collection, e->birth_artifact_id, hex,
+			"artifactsV2",
+			region && *region ? region : "default",
+			entity,
+			project,
+			collection,
+			e->birth_artifact_id,
+			hex,
 			slash ? slash + 1 : e->path, /* the basename */
 		};
 

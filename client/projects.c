@@ -19,8 +19,8 @@ void wb_entity_free(struct wb_entity *e)
 	free(e);
 }
 
-int wb_entity_get(struct wb_client *c, const char *name,
-		  struct wb_entity **out, struct wb_error *err)
+int wb_entity_get(struct wb_client *c, const char *name, struct wb_entity **out,
+		  struct wb_error *err)
 {
 	const cJSON *ent;
 	struct wb_entity *e;
@@ -171,10 +171,13 @@ int wb_projects_list(struct wb_client *c, const char *entity, int per_page,
 {
 	struct projects_ctx x = { c, entity, cb, ud };
 	struct api_pager p = {
-		.op = "Projects", .cursor_var = "cursor",
+		.op = "Projects",
+		.cursor_var = "cursor",
 		.size_var = "perPage",
 		.per_page = per_page > 0 ? per_page : PROJECTS_PER_PAGE,
-		.what = entity, .locate = locate_models, .edge = project_edge,
+		.what = entity,
+		.locate = locate_models,
+		.edge = project_edge,
 		.ud = &x,
 	};
 
@@ -189,8 +192,9 @@ int wb_project_get(struct wb_client *c, const char *entity, const char *name,
 	int rc;
 
 	*out = NULL;
-	rc = api_gql(c, "Project", api_vars("entity", entity, "name", name,
-					    NULL), &data, err);
+	rc = api_gql(c, "Project",
+		     api_vars("entity", entity, "name", name, NULL), &data,
+		     err);
 	if (rc)
 		return rc;
 	node = wb_json_get(data, "project");

@@ -45,15 +45,15 @@ static int org_from_node(const cJSON *node, struct wb_org **out)
 }
 
 /* Deliver one org unless an earlier one had the same name. */
-static int org_deliver(const cJSON *node, const cJSON *seen_list,
-		       wb_org_cb cb, void *ud, struct wb_error *err)
+static int org_deliver(const cJSON *node, const cJSON *seen_list, wb_org_cb cb,
+		       void *ud, struct wb_error *err)
 {
 	const char *name = wb_json_get_str(node, "name");
 	const cJSON *prev;
 	struct wb_org *o;
 	int rc;
 
-	cJSON_ArrayForEach(prev, seen_list) {
+	cJSON_ArrayForEach (prev, seen_list) {
 		if (prev == node)
 			break;
 		if (name && wb_json_get_str(prev, "name") &&
@@ -73,31 +73,33 @@ int wb_orgs_of_entity(struct wb_client *c, const char *entity, wb_org_cb cb,
 	cJSON *data;
 	int rc;
 
-	rc = api_gql(c, "FetchOrgInfoFromEntity", api_vars("entity", entity, NULL),
-		  &data, err);
+	rc = api_gql(c, "FetchOrgInfoFromEntity",
+		     api_vars("entity", entity, NULL), &data, err);
 	if (rc == -EINVAL) {
 		/* No Organization.orgEntity on this server: names only. */
 		wb_log(WB_LOG_INFO, "org entities not supported (%s)",
 		       err ? err->msg : "");
 		rc = api_gql(c, "EntityOrganizations",
-			  api_vars("entity", entity, NULL), &data, err);
+			     api_vars("entity", entity, NULL), &data, err);
 	}
 	if (rc)
 		return rc;
 	ent = wb_json_get(data, "entity");
 	if (!cJSON_IsObject(ent)) {
 		cJSON_Delete(data);
-		return wb_error_set(err, -ENOENT, 0, "no entity %s (absent or "
-				    "not visible)", entity);
+		return wb_error_set(err, -ENOENT, 0,
+				    "no entity %s (absent or "
+				    "not visible)",
+				    entity);
 	}
 	/* A team entity has one organization; a user entity has the
 	 * organizations of its user. */
 	org = wb_json_get(ent, "organization");
 	if (cJSON_IsObject(org))
 		rc = org_deliver(org, NULL, cb, ud, err);
-	orgs = rc ? NULL : wb_json_get(wb_json_get(ent, "user"),
-				       "organizations");
-	cJSON_ArrayForEach(node, orgs) {
+	orgs = rc ? NULL
+		  : wb_json_get(wb_json_get(ent, "user"), "organizations");
+	cJSON_ArrayForEach (node, orgs) {
 		if (cJSON_IsObject(org) && wb_json_get_str(org, "name") &&
 		    wb_json_get_str(node, "name") &&
 		    !strcmp(wb_json_get_str(org, "name"),
@@ -121,7 +123,7 @@ int wb_org_resolve(struct wb_client *c, const char *org, struct wb_org **out,
 	*out = NULL;
 	/* A display name first (organization(name:) wants that) ... */
 	rc = api_gql(c, "FetchOrganization", api_vars("org", org, NULL), &data,
-		  err);
+		     err);
 	if (rc && rc != -EINVAL)
 		return rc;
 	node = wb_json_get(data, "organization");
@@ -140,8 +142,10 @@ int wb_org_resolve(struct wb_client *c, const char *org, struct wb_org **out,
 	node = wb_json_get(data, "entity");
 	if (!cJSON_IsObject(node)) {
 		cJSON_Delete(data);
-		return wb_error_set(err, -ENOENT, 0, "no organization %s "
-				    "(absent or not visible)", org);
+		return wb_error_set(err, -ENOENT, 0,
+				    "no organization %s "
+				    "(absent or not visible)",
+				    org);
 	}
 	*out = calloc(1, sizeof(**out));
 	rc = *out ? 0 : -ENOMEM;
@@ -179,7 +183,7 @@ void wb_registry_free(struct wb_registry *r)
 static int is_registry_project(const char *name)
 {
 	return strncmp(name, WB_REGISTRY_PREFIX, REGISTRY_PREFIX_LEN) == 0 &&
-	       name[REGISTRY_PREFIX_LEN] != '\0';
+		name[REGISTRY_PREFIX_LEN] != '\0';
 }
 
 struct registries_ctx {
@@ -221,9 +225,11 @@ static int need_org_entity(const struct wb_org *org, struct wb_error *err)
 {
 	if (org && org->org_entity)
 		return 0;
-	return wb_error_set(err, -EOPNOTSUPP, 0, "organization %s: the "
+	return wb_error_set(err, -EOPNOTSUPP, 0,
+			    "organization %s: the "
 			    "server does not say which entity owns its "
-			    "registries", org && org->name ? org->name : "?");
+			    "registries",
+			    org && org->name ? org->name : "?");
 }
 
 int wb_registries_list(struct wb_client *c, const struct wb_org *org,
@@ -234,8 +240,8 @@ int wb_registries_list(struct wb_client *c, const struct wb_org *org,
 
 	if (rc)
 		return rc;
-	rc = wb_projects_list(c, org->org_entity, 0, registry_from_project,
-			      &x, err);
+	rc = wb_projects_list(c, org->org_entity, 0, registry_from_project, &x,
+			      err);
 	if (rc == -ENOMEM)
 		rc = wb_error_set(err, rc, 0, "out of memory");
 	return rc;

@@ -31,7 +31,7 @@ void wb_report_free(struct wb_report *r)
 static int is_word_byte(unsigned char ch)
 {
 	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-	       (ch >= '0' && ch <= '9') || ch == '_' || ch >= 0x80;
+		(ch >= '0' && ch <= '9') || ch == '_' || ch >= 0x80;
 }
 
 /* The web URL's last segment, as the SDK builds it: "{slug}--{id without
@@ -97,12 +97,13 @@ static int report_edge(void *ud, const cJSON *edge, struct wb_error *err)
 		rc = api_dup_str(node, "createdAt", &r->created_at);
 	if (!rc)
 		rc = api_dup_str(node, "updatedAt", &r->updated_at);
-	if (!rc && !(seg = report_segment(r->display_name ? r->display_name
-					  : "", r->id)))
+	if (!rc &&
+	    !(seg = report_segment(r->display_name ? r->display_name : "",
+				   r->id)))
 		rc = -ENOMEM;
-	if (!rc && !(r->web_url = wb_client_web_url(x->c, x->entity,
-						    x->project, "reports",
-						    seg, NULL)))
+	if (!rc &&
+	    !(r->web_url = wb_client_web_url(x->c, x->entity, x->project,
+					     "reports", seg, NULL)))
 		rc = -ENOMEM;
 	free(seg);
 	if (rc) {
@@ -125,14 +126,19 @@ int wb_reports_list(struct wb_client *c, const char *entity,
 {
 	struct reports_ctx x = { c, entity, project, cb, ud, "" };
 	struct api_pager p = {
-		.op = "ProjectViews", .cursor_var = "reportCursor",
+		.op = "ProjectViews",
+		.cursor_var = "reportCursor",
 		.size_var = "reportLimit",
 		.per_page = per_page > 0 ? per_page : REPORTS_PER_PAGE,
-		.what = x.what, .locate = locate_views, .edge = report_edge,
+		.what = x.what,
+		.locate = locate_views,
+		.edge = report_edge,
 		.ud = &x,
 	};
 
 	snprintf(x.what, sizeof(x.what), "%s/%s", entity, project);
-	return api_pages(c, &p, api_vars("entity", entity, "project", project,
-					 "viewType", "runs", NULL), err);
+	return api_pages(c, &p,
+			 api_vars("entity", entity, "project", project,
+				  "viewType", "runs", NULL),
+			 err);
 }

@@ -94,8 +94,11 @@ int wb_download_stream(struct wb_client *c, const struct wb_download_src *src,
 
 		cs.n = 0;
 		/* end -1 with nothing to skip: a plain GET without Range. */
-		rc = fetch_once(c, url, label, from, end >= 0 ? end : from > 0
-				? OPEN_RANGE_END : -1, &cs, &status, err);
+		rc = fetch_once(c, url, label, from,
+				end >= 0           ? end
+					: from > 0 ? OPEN_RANGE_END
+						   : -1,
+				&cs, &status, err);
 		done += cs.n;
 		if (rc && status == 416) {
 			/* The range starts at or past the end of the file. */
@@ -108,8 +111,10 @@ int wb_download_stream(struct wb_client *c, const struct wb_download_src *src,
 			/* Cut mid-body after some progress: continue from the
 			 * first missing byte rather than start again. */
 			resumes++;
-			wb_log(WB_LOG_INFO, "%s: resuming at byte %lld after: "
-			       "%s", label, (long long)(start + done),
+			wb_log(WB_LOG_INFO,
+			       "%s: resuming at byte %lld after: "
+			       "%s",
+			       label, (long long)(start + done),
 			       err ? err->msg : "");
 			continue;
 		}
@@ -117,8 +122,10 @@ int wb_download_stream(struct wb_client *c, const struct wb_download_src *src,
 		    !src->refresh)
 			break;
 		/* An expired pre-signed URL: one fresh URL, one more try. */
-		wb_log(WB_LOG_INFO, "%s: HTTP %ld from storage, fetching a "
-		       "fresh URL", label, status);
+		wb_log(WB_LOG_INFO,
+		       "%s: HTTP %ld from storage, fetching a "
+		       "fresh URL",
+		       label, status);
 		refreshed = 1;
 		free(fresh);
 		fresh = NULL;
@@ -189,7 +196,7 @@ struct list_ctx {
 	wb_run_file_cb cb;
 	void *ud;
 	const char *what;
-	const char *exact;           /* existence check: the wanted name */
+	const char *exact; /* existence check: the wanted name */
 	struct wb_run_file *found;
 };
 
@@ -220,18 +227,22 @@ static int files_query(struct wb_client *c, const char *entity,
 {
 	char what[512];
 	struct api_pager p = {
-		.op = "RunFiles", .cursor_var = "fileCursor",
+		.op = "RunFiles",
+		.cursor_var = "fileCursor",
 		.size_var = "fileLimit",
 		.per_page = per_page > 0 ? per_page : FILES_PER_PAGE,
-		.what = what, .locate = locate_files, .edge = file_edge,
+		.what = what,
+		.locate = locate_files,
+		.edge = file_edge,
 		.ud = l,
 	};
 
 	snprintf(what, sizeof(what), "%s/%s/%s", entity, project, run);
 	l->what = what;
-	return api_pages(c, &p, api_vars("entity", entity, "project", project,
-					 "name", run, "pattern", pattern,
-					 NULL), err);
+	return api_pages(c, &p,
+			 api_vars("entity", entity, "project", project, "name",
+				  run, "pattern", pattern, NULL),
+			 err);
 }
 
 int wb_run_files_list(struct wb_client *c, const char *entity,
@@ -315,10 +326,12 @@ static int run_file_refresh(void *ud, char **url, struct wb_error *err)
 		return rc;
 	u = loc->via == WB_VIA_URL ? f->url : f->direct_url;
 	if (!u || !*u)
-		rc = wb_error_set(err, -ENOENT, 0, "%s/%s/%s: file %s has no "
-				  "%s", loc->entity, loc->project, loc->run,
-				  loc->name, loc->via == WB_VIA_URL ? "url"
-				  : "directUrl");
+		rc = wb_error_set(err, -ENOENT, 0,
+				  "%s/%s/%s: file %s has no "
+				  "%s",
+				  loc->entity, loc->project, loc->run,
+				  loc->name,
+				  loc->via == WB_VIA_URL ? "url" : "directUrl");
 	else if (!(*url = strdup(u)))
 		rc = wb_error_set(err, -ENOMEM, 0, "out of memory");
 	wb_run_file_free(f);
@@ -331,8 +344,10 @@ int wb_run_file_stream(struct wb_client *c, const struct wb_run_file_loc *loc,
 {
 	struct run_file_ref r = { c, loc };
 	struct wb_download_src src = {
-		.url = loc->url, .refresh = run_file_refresh,
-		.refresh_ud = &r, .label = loc->name,
+		.url = loc->url,
+		.refresh = run_file_refresh,
+		.refresh_ud = &r,
+		.label = loc->name,
 	};
 
 	return wb_download_stream(c, &src, start, end, sink, err);

@@ -24,7 +24,8 @@
  * names evenly over the parallel slots gained nothing over 50. */
 #define FETCH_BATCH_HEAVY 50
 #define FETCH_BATCH_LIGHT 200
-#define DEFAULT_ORDER "+created_at" /* oldest first: stable while runs are added */
+#define DEFAULT_ORDER \
+	"+created_at" /* oldest first: stable while runs are added */
 
 /* The heavy fields: mask bit, GraphQL field, the Runs/Run variable that
  * switches it on, and where its JSON text lands in struct wb_run. */
@@ -43,8 +44,7 @@ static const struct {
 	{ WB_RUN_HISTORY_KEYS, "historyKeys", "withHistoryKeys",
 	  offsetof(struct wb_run, history_keys) },
 };
-static const size_t n_run_heavy =
-	sizeof(run_heavy) / sizeof(run_heavy[0]);
+static const size_t n_run_heavy = sizeof(run_heavy) / sizeof(run_heavy[0]);
 
 /* The string members of a run node and where their copies live. */
 static const struct {
@@ -66,8 +66,7 @@ static const struct {
 	{ "heartbeatAt", offsetof(struct wb_run, heartbeat_at) },
 	{ "updatedAt", offsetof(struct wb_run, updated_at) },
 };
-static const size_t n_run_strs =
-	sizeof(run_strs) / sizeof(run_strs[0]);
+static const size_t n_run_strs = sizeof(run_strs) / sizeof(run_strs[0]);
 
 static char **run_slot(struct wb_run *r, size_t offset)
 {
@@ -119,7 +118,7 @@ static int fill_tags(struct wb_run *r, const cJSON *tags)
 	r->tags = calloc((size_t)n, sizeof(*r->tags));
 	if (!r->tags)
 		return -ENOMEM;
-	cJSON_ArrayForEach(t, tags) {
+	cJSON_ArrayForEach (t, tags) {
 		if (!cJSON_IsString(t))
 			continue;
 		r->tags[r->n_tags] = strdup(t->valuestring);
@@ -174,8 +173,8 @@ static int run_from_node(struct wb_client *c, const cJSON *node,
 
 /* ---- a run as JSON ----------------------------------------------------- */
 
-int wb_run_json(const struct wb_run *r, const char *entity,
-		const char *project, unsigned heavy, cJSON **out)
+int wb_run_json(const struct wb_run *r, const char *entity, const char *project,
+		unsigned heavy, cJSON **out)
 {
 	struct wb_jb b = wb_jb_new();
 	int rc = 0;
@@ -258,7 +257,7 @@ struct runs_req {
 	const char *order;
 	int per_page;
 	unsigned heavy;
-	int64_t limit;       /* 0 = all */
+	int64_t limit; /* 0 = all */
 };
 
 /* Variables of Runs (or of Run, with `name` for the run). */
@@ -266,9 +265,8 @@ static cJSON *runs_vars(const char *entity, const char *project,
 			const char *name, const char *order,
 			const char *filters, unsigned heavy)
 {
-	cJSON *vars = api_vars("entity", entity, "project", project,
-			       "name", name, "order", order,
-			       "filters", filters, NULL);
+	cJSON *vars = api_vars("entity", entity, "project", project, "name",
+			       name, "order", order, "filters", filters, NULL);
 
 	for (size_t i = 0; i < n_run_heavy; i++)
 		vars = api_vars_bool(vars, run_heavy[i].var,
@@ -312,8 +310,8 @@ static int run_edge(void *ud, const cJSON *edge, struct wb_error *err)
 /* A project whose runs connection is null has no runs to list. */
 static const cJSON *locate_runs(const cJSON *data, const char **missing)
 {
-	return api_connection(api_path(data, missing, "project", NULL),
-			      "runs", missing);
+	return api_connection(api_path(data, missing, "project", NULL), "runs",
+			      missing);
 }
 
 /* Every page of a Runs query, deduplicated by name. A non-zero *stop (may
@@ -324,16 +322,25 @@ static int runs_pages(struct wb_client *c, const struct runs_req *q,
 {
 	struct runs_ctx x = { .c = c, .q = q, .cb = cb, .ud = ud };
 	struct api_pager p = {
-		.op = "Runs", .cursor_var = "cursor", .size_var = "perPage",
-		.per_page = q->per_page, .limit = q->limit,
-		.taken = &x.taken, .stop = stop, .what = x.what,
-		.locate = locate_runs, .edge = run_edge, .ud = &x,
+		.op = "Runs",
+		.cursor_var = "cursor",
+		.size_var = "perPage",
+		.per_page = q->per_page,
+		.limit = q->limit,
+		.taken = &x.taken,
+		.stop = stop,
+		.what = x.what,
+		.locate = locate_runs,
+		.edge = run_edge,
+		.ud = &x,
 	};
 	int rc;
 
 	snprintf(x.what, sizeof(x.what), "%s/%s", q->entity, q->project);
-	rc = api_pages(c, &p, runs_vars(q->entity, q->project, NULL, q->order,
-					q->filters, q->heavy), err);
+	rc = api_pages(c, &p,
+		       runs_vars(q->entity, q->project, NULL, q->order,
+				 q->filters, q->heavy),
+		       err);
 	name_set_clear(&x.seen);
 	return rc;
 }
@@ -342,7 +349,8 @@ int wb_runs_list(struct wb_client *c, const char *entity, const char *project,
 		 const struct wb_runs_query *q, wb_run_cb cb, void *ud,
 		 struct wb_error *err)
 {
-	struct runs_req req = { .entity = entity, .project = project,
+	struct runs_req req = { .entity = entity,
+				.project = project,
 				.order = DEFAULT_ORDER };
 
 	if (q) {
@@ -369,9 +377,9 @@ struct fetch {
 	unsigned heavy;
 	wb_run_cb cb;
 	void *ud;
-	atomic_int rc;         /* the first failure, the callback's or a
+	atomic_int rc;       /* the first failure, the callback's or a
 				  batch's; once set, every batch stops */
-	struct wb_error err;   /* its message, written only by the batch
+	struct wb_error err; /* its message, written only by the batch
 				  whose failure was recorded */
 };
 
@@ -430,8 +438,10 @@ static int fetch_job(void *ud, size_t i)
 {
 	struct fetch *f = ud;
 	size_t from = i * f->batch, to = from + f->batch;
-	struct runs_req q = { .entity = f->entity, .project = f->project,
-			      .order = DEFAULT_ORDER, .heavy = f->heavy };
+	struct runs_req q = { .entity = f->entity,
+			      .project = f->project,
+			      .order = DEFAULT_ORDER,
+			      .heavy = f->heavy };
 	struct wb_error err = { 0 };
 	char *filter;
 	int rc;
@@ -457,8 +467,8 @@ static int fetch_job(void *ud, size_t i)
 }
 
 /* The distinct names, in first-seen order (borrowed pointers). */
-static int distinct_names(const char *const *names, size_t n,
-			  const char ***out, size_t *n_out)
+static int distinct_names(const char *const *names, size_t n, const char ***out,
+			  size_t *n_out)
 {
 	struct wb_strmap seen = { 0 };
 	const char **v = calloc(n ? n : 1, sizeof(*v));
@@ -485,8 +495,11 @@ int wb_runs_fetch(struct wb_client *c, const char *entity, const char *project,
 		  const char *const *names, size_t n_names, unsigned heavy,
 		  wb_run_cb cb, void *ud, struct wb_error *err)
 {
-	struct fetch f = { .c = c, .entity = entity, .project = project,
-			   .heavy = heavy & WB_RUN_HEAVY_ALL, .cb = cb,
+	struct fetch f = { .c = c,
+			   .entity = entity,
+			   .project = project,
+			   .heavy = heavy & WB_RUN_HEAVY_ALL,
+			   .cb = cb,
 			   .ud = ud };
 	const char **distinct;
 	size_t n_batches;
@@ -519,15 +532,17 @@ int wb_run_get(struct wb_client *c, const char *entity, const char *project,
 
 	*out = NULL;
 	heavy &= WB_RUN_HEAVY_ALL;
-	rc = api_gql(c, "Run", runs_vars(entity, project, name, NULL, NULL,
-					 heavy), &data, err);
+	rc = api_gql(c, "Run",
+		     runs_vars(entity, project, name, NULL, NULL, heavy), &data,
+		     err);
 	if (rc)
 		return rc;
 	node = api_path(data, &missing, "project", "run", NULL);
 	if (!node)
-		rc = wb_error_set(err, -ENOENT, 0, "%s/%s/%s: %s not found "
-				  "(absent or not visible)", entity, project,
-				  name, missing);
+		rc = wb_error_set(err, -ENOENT, 0,
+				  "%s/%s/%s: %s not found "
+				  "(absent or not visible)",
+				  entity, project, name, missing);
 	else if ((rc = run_from_node(c, node, entity, project, heavy, out)))
 		rc = api_item_error(err, rc, name);
 	cJSON_Delete(data);

@@ -145,10 +145,12 @@ char *wb_app_url_for(const char *base_url)
 	p += strlen("://api.");
 	/* api.wandb.test -> app.wandb.test (dev); api.wandb.<x> -> wandb.<x>
 	 * (cloud); api.<host> -> app.<host> (dedicated/on-prem) */
-	if (asprintf(&out, "%.*s://%s%s", (int)(p - base_url - strlen("://api.")),
-		     base_url,
-		     strncmp(p, "wandb.", 6) == 0 && strncmp(p, "wandb.test", 10) != 0
-			     ? "" : "app.",
+	if (asprintf(&out, "%.*s://%s%s",
+		     (int)(p - base_url - strlen("://api.")), base_url,
+		     strncmp(p, "wandb.", 6) == 0 &&
+				     strncmp(p, "wandb.test", 10) != 0
+			     ? ""
+			     : "app.",
 		     p) < 0)
 		return NULL;
 	n = strlen(out);
@@ -168,20 +170,27 @@ static int check_base_url(char *url, struct wb_error *err)
 		url[--n] = '\0';
 	for (size_t i = 0; i < n; i++)
 		if ((unsigned char)url[i] <= ' ' || url[i] == 0x7f)
-			return wb_error_set(err, -EINVAL, 0,
-					    "base URL contains whitespace or control characters");
+			return wb_error_set(
+				err, -EINVAL, 0,
+				"base URL contains whitespace or control characters");
 	if (!a)
-		return wb_error_set(err, -EINVAL, 0,
-				    "base URL %.200s must start with http:// or https://", url);
+		return wb_error_set(
+			err, -EINVAL, 0,
+			"base URL %.200s must start with http:// or https://",
+			url);
 	auth_len = strcspn(a, "/?#");
 	if (auth_len == 0)
-		return wb_error_set(err, -EINVAL, 0, "base URL %.200s has no host", url);
+		return wb_error_set(err, -EINVAL, 0,
+				    "base URL %.200s has no host", url);
 	if (memchr(a, '@', auth_len))
-		return wb_error_set(err, -EINVAL, 0,
-				    "base URL must not carry credentials; use WANDB_API_KEY or netrc");
+		return wb_error_set(
+			err, -EINVAL, 0,
+			"base URL must not carry credentials; use WANDB_API_KEY or netrc");
 	if (strpbrk(a + auth_len, "?#"))
-		return wb_error_set(err, -EINVAL, 0,
-				    "base URL %.200s must not have a query or fragment", url);
+		return wb_error_set(
+			err, -EINVAL, 0,
+			"base URL %.200s must not have a query or fragment",
+			url);
 	/* The SDK's check for the public cloud: a URL ending in a wandb.ai
 	 * host must name the api. host over https. */
 	w = strstr(url, "wandb.ai");
@@ -189,12 +198,15 @@ static int check_base_url(char *url, struct wb_error *err)
 		w = strstr(w + 1, "wandb.ai");
 	if (w && !strchr(w + strlen("wandb.ai"), '.')) {
 		if (!strstr(url, "api."))
-			return wb_error_set(err, -EINVAL, 0,
-					    "%.200s is not a valid server address, did you mean "
-					    DEFAULT_BASE_URL "?", url);
+			return wb_error_set(
+				err, -EINVAL, 0,
+				"%.200s is not a valid server address, did you mean " DEFAULT_BASE_URL
+				"?",
+				url);
 		if (strncmp(url, "https", 5) != 0)
-			return wb_error_set(err, -EINVAL, 0,
-					    "http is not secure, please use " DEFAULT_BASE_URL);
+			return wb_error_set(
+				err, -EINVAL, 0,
+				"http is not secure, please use " DEFAULT_BASE_URL);
 	}
 	return 0;
 }
@@ -236,7 +248,8 @@ static int ini_read(const char *path, struct ini_values *v)
 
 	if (!buf)
 		return 0;
-	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+	for (line = strtok_r(buf, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
 		char *s = strip(line), *sep, *key, *val, **slot = NULL;
 
 		if (!*s || *s == '#' || *s == ';')
@@ -244,8 +257,9 @@ static int ini_read(const char *path, struct ini_values *v)
 		if (*s == '[') {
 			char *end = strchr(s, ']');
 
-			in_default = end && (size_t)(end - s - 1) == strlen("default") &&
-				     strncmp(s + 1, "default", 7) == 0;
+			in_default = end &&
+				(size_t)(end - s - 1) == strlen("default") &&
+				strncmp(s + 1, "default", 7) == 0;
 			continue;
 		}
 		if (!in_default)
@@ -309,7 +323,14 @@ static int load_settings_files(struct ini_values *v)
 		ini_values_clear(&ws);
 		return rc;
 	}
-#define OVERRIDE(f) do { if (ws.f) { free(v->f); v->f = ws.f; ws.f = NULL; } } while (0)
+#define OVERRIDE(f)                  \
+	do {                         \
+		if (ws.f) {          \
+			free(v->f);  \
+			v->f = ws.f; \
+			ws.f = NULL; \
+		}                    \
+	} while (0)
 	OVERRIDE(base_url);
 	OVERRIDE(entity);
 	OVERRIDE(organization);
@@ -347,7 +368,11 @@ static size_t netrc_token(struct netrc_lex *lx, char *tok, size_t cap)
 		tok[0] = '\0';
 		return 0;
 	}
-#define PUT(c) do { if (n + 1 < cap) tok[n++] = (c); } while (0)
+#define PUT(c)                          \
+	do {                            \
+		if (n + 1 < cap)        \
+			tok[n++] = (c); \
+	} while (0)
 	if (*lx->p == '"') {
 		for (lx->p++; lx->p < lx->end && *lx->p != '"'; lx->p++) {
 			if (*lx->p == '\\' && lx->p + 1 < lx->end)
@@ -467,12 +492,14 @@ char *wb_netrc_password(const char *path, const char *machine)
 				netrc_comment(&lx);
 				continue;
 			}
-			if (strcmp(tok, "machine") == 0 || strcmp(tok, "default") == 0 ||
+			if (strcmp(tok, "machine") == 0 ||
+			    strcmp(tok, "default") == 0 ||
 			    strcmp(tok, "macdef") == 0) {
 				lx.p = save; /* push back */
 				break;
 			}
-			if (strcmp(tok, "login") == 0 || strcmp(tok, "user") == 0 ||
+			if (strcmp(tok, "login") == 0 ||
+			    strcmp(tok, "user") == 0 ||
 			    strcmp(tok, "account") == 0) {
 				netrc_token(&lx, tok, cap);
 			} else if (strcmp(tok, "password") == 0) {
@@ -567,8 +594,8 @@ static int dup_or_null(const char *v, char **out)
 }
 
 int wb_settings_resolve(const char *base_url_override,
-			const char *api_key_override,
-			struct wb_settings *out, struct wb_error *err)
+			const char *api_key_override, struct wb_settings *out,
+			struct wb_error *err)
 {
 	struct ini_values ini = { 0 };
 	struct wb_settings s = { 0 };
@@ -581,8 +608,10 @@ int wb_settings_resolve(const char *base_url_override,
 		goto oom;
 
 	base = base_url_override && *base_url_override ? base_url_override
-		: env_nonempty("WANDB_BASE_URL") ? env_nonempty("WANDB_BASE_URL")
-		: ini.base_url ? ini.base_url : DEFAULT_BASE_URL;
+		: env_nonempty("WANDB_BASE_URL")
+		? env_nonempty("WANDB_BASE_URL")
+		: ini.base_url ? ini.base_url
+			       : DEFAULT_BASE_URL;
 	s.base_url = strdup(base);
 	if (!s.base_url)
 		goto oom;
@@ -606,8 +635,9 @@ int wb_settings_resolve(const char *base_url_override,
 			goto oom;
 	}
 
-	v = api_key_override && *api_key_override ? api_key_override
-						   : env_nonempty("WANDB_API_KEY");
+	v = api_key_override && *api_key_override
+		? api_key_override
+		: env_nonempty("WANDB_API_KEY");
 	if (v) {
 		s.api_key = strdup(v);
 		if (!s.api_key)

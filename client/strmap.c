@@ -32,8 +32,8 @@ void wb_strmap_clear(struct wb_strmap *m)
 }
 
 /* Slot holding key, or NULL. */
-static struct wb_strmap_slot *find(const struct wb_strmap *m,
-				    const char *key, uint64_t h)
+static struct wb_strmap_slot *find(const struct wb_strmap *m, const char *key,
+				   uint64_t h)
 {
 	size_t mask, i;
 
@@ -52,8 +52,7 @@ static struct wb_strmap_slot *find(const struct wb_strmap *m,
 
 void *wb_strmap_get(const struct wb_strmap *m, const char *key)
 {
-	struct wb_strmap_slot *s = find(m, key, wb_hash_str(WB_HASH_SEED,
-							      key));
+	struct wb_strmap_slot *s = find(m, key, wb_hash_str(WB_HASH_SEED, key));
 
 	return s ? s->val : NULL;
 }
@@ -87,8 +86,7 @@ static int grow(struct wb_strmap *m, size_t want)
 	return 0;
 }
 
-int wb_strmap_put(struct wb_strmap *m, const char *key, void *val,
-		   void **old)
+int wb_strmap_put(struct wb_strmap *m, const char *key, void *val, void **old)
 {
 	uint64_t h = wb_hash_str(WB_HASH_SEED, key);
 	struct wb_strmap_slot *s = find(m, key, h);
@@ -121,8 +119,7 @@ int wb_strmap_put(struct wb_strmap *m, const char *key, void *val,
 
 void *wb_strmap_del(struct wb_strmap *m, const char *key)
 {
-	struct wb_strmap_slot *s = find(m, key, wb_hash_str(WB_HASH_SEED,
-							      key));
+	struct wb_strmap_slot *s = find(m, key, wb_hash_str(WB_HASH_SEED, key));
 	void *val;
 
 	if (!s)

@@ -50,7 +50,8 @@ static int sweep_from_node(struct wb_client *c, const char *entity,
 		rc = api_dup_str(node, "state", &s->state);
 	if (!rc)
 		rc = api_dup_str(node, "description", &s->description);
-	if (!rc && !(s->config = strdup(wb_json_get_str(node, "config")
+	if (!rc &&
+	    !(s->config = strdup(wb_json_get_str(node, "config")
 					 ? wb_json_get_str(node, "config")
 					 : "")))
 		rc = -ENOMEM;
@@ -60,7 +61,7 @@ static int sweep_from_node(struct wb_client *c, const char *entity,
 		rc = api_dup_str(node, "updatedAt", &s->updated_at);
 	if (!rc) {
 		s->has_best_loss = wb_json_is_number(best) &&
-				   wb_json_get_double(best, &s->best_loss) == 0;
+			wb_json_get_double(best, &s->best_loss) == 0;
 		s->run_count = api_int64(node, "runCount");
 		s->run_count_expected = api_int64(node, "runCountExpected");
 		s->web_url = wb_client_web_url(c, entity, project, "sweeps",
@@ -77,8 +78,7 @@ static int sweep_from_node(struct wb_client *c, const char *entity,
 }
 
 int wb_sweep_get(struct wb_client *c, const char *entity, const char *project,
-		 const char *name, struct wb_sweep **out,
-		 struct wb_error *err)
+		 const char *name, struct wb_sweep **out, struct wb_error *err)
 {
 	const char *missing = "project";
 	char what[512];
@@ -88,14 +88,18 @@ int wb_sweep_get(struct wb_client *c, const char *entity, const char *project,
 
 	*out = NULL;
 	snprintf(what, sizeof(what), "%s/%s/%s", entity, project, name);
-	rc = api_gql(c, "GetSweep", api_vars("entity", entity, "project", project,
-				       "name", name, NULL), &data, err);
+	rc = api_gql(c, "GetSweep",
+		     api_vars("entity", entity, "project", project, "name",
+			      name, NULL),
+		     &data, err);
 	if (rc)
 		return rc;
 	node = api_path(data, &missing, "project", "sweep", NULL);
 	if (!node)
-		rc = wb_error_set(err, -ENOENT, 0, "%s: %s not found (absent "
-				  "or not visible)", what, missing);
+		rc = wb_error_set(err, -ENOENT, 0,
+				  "%s: %s not found (absent "
+				  "or not visible)",
+				  what, missing);
 	else if ((rc = sweep_from_node(c, entity, project, node, out)))
 		rc = api_item_error(err, rc, what);
 	cJSON_Delete(data);
@@ -131,31 +135,37 @@ static const cJSON *locate_sweeps(const cJSON *data, const char **missing)
 	return api_path(data, missing, "project", "sweeps", NULL);
 }
 
-int wb_sweeps_list(struct wb_client *c, const char *entity,
-		   const char *project, int per_page, wb_sweep_cb cb, void *ud,
-		   struct wb_error *err)
+int wb_sweeps_list(struct wb_client *c, const char *entity, const char *project,
+		   int per_page, wb_sweep_cb cb, void *ud, struct wb_error *err)
 {
 	struct sweeps_ctx x = { c, entity, project, cb, ud, "", 0 };
 	struct api_pager p = {
-		.op = "GetSweeps", .cursor_var = "cursor",
+		.op = "GetSweeps",
+		.cursor_var = "cursor",
 		.size_var = "perPage",
 		.per_page = per_page > 0 ? per_page : SWEEPS_PER_PAGE,
-		.what = x.what, .locate = locate_sweeps, .edge = sweep_edge,
+		.what = x.what,
+		.locate = locate_sweeps,
+		.edge = sweep_edge,
 		.ud = &x,
 	};
 	int rc;
 
 	snprintf(x.what, sizeof(x.what), "%s/%s", entity, project);
 	/* $filters is required by GetSweeps; "{}" means all sweeps. */
-	rc = api_pages(c, &p, api_vars("entity", entity, "project", project,
-				       "filters", "{}", NULL), err);
+	rc = api_pages(c, &p,
+		       api_vars("entity", entity, "project", project, "filters",
+				"{}", NULL),
+		       err);
 	if (rc == -EINVAL && !x.delivered) {
 		/* Servers before sweep filtering reject the argument. */
 		wb_log(WB_LOG_INFO, "%s: sweeps(filters:) not supported (%s)",
 		       x.what, err ? err->msg : "");
 		p.op = "GetSweepsBase";
-		rc = api_pages(c, &p, api_vars("entity", entity, "project",
-					       project, NULL), err);
+		rc = api_pages(c, &p,
+			       api_vars("entity", entity, "project", project,
+					NULL),
+			       err);
 	}
 	return rc;
 }
@@ -173,16 +183,16 @@ int wb_sweep_runs(struct wb_client *c, const char *entity, const char *project,
 		rq = *q;
 	if (rq.filters) {
 		cJSON_Delete(filter);
-		return wb_error_set(err, -EINVAL, 0, "sweep runs: the filter "
+		return wb_error_set(err, -EINVAL, 0,
+				    "sweep runs: the filter "
 				    "is the sweep's");
 	}
 	/* Built with cJSON so the sweep id is escaped as JSON. */
 	and = filter ? cJSON_AddArrayToObject(filter, "$and") : NULL;
 	term = cJSON_CreateObject();
-	if (and && term && cJSON_AddItemToArray(and, term)) {
+	if (and&&term && cJSON_AddItemToArray(and, term)) {
 		if (cJSON_AddStringToObject(term, "sweep", sweep))
-			text = wb_json_print(filter, WB_JSON_COMPACT,
-					     NULL);
+			text = wb_json_print(filter, WB_JSON_COMPACT, NULL);
 	} else {
 		cJSON_Delete(term);
 	}

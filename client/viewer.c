@@ -39,7 +39,7 @@ static int fill_teams(struct wb_viewer *v, const cJSON *viewer)
 	v->teams = calloc((size_t)n, sizeof(*v->teams));
 	if (!v->teams)
 		return -ENOMEM;
-	cJSON_ArrayForEach(e, edges) {
+	cJSON_ArrayForEach (e, edges) {
 		int rc = api_dup_str(wb_json_get(e, "node"), "name",
 				     &v->teams[v->n_teams]);
 
@@ -63,8 +63,10 @@ static int fill_orgs(struct wb_client *c, struct wb_viewer *v,
 
 	rc = wb_gql(c, "ViewerOrganizations", NULL, &data, err);
 	if (rc == -EINVAL) {
-		wb_log(WB_LOG_INFO, "server has no organization query (%s); "
-		       "no organizations", err ? err->msg : "rejected");
+		wb_log(WB_LOG_INFO,
+		       "server has no organization query (%s); "
+		       "no organizations",
+		       err ? err->msg : "rejected");
 		wb_error_clear(err);
 		return 0;
 	}
@@ -80,7 +82,7 @@ static int fill_orgs(struct wb_client *c, struct wb_viewer *v,
 		if (!v->orgs || !v->org_entities)
 			rc = -ENOMEM;
 	}
-	cJSON_ArrayForEach(o, orgs) {
+	cJSON_ArrayForEach (o, orgs) {
 		if (rc)
 			break;
 		if (!wb_json_get_str(o, "name"))
@@ -115,7 +117,8 @@ int wb_viewer_get(struct wb_client *c, struct wb_viewer **out,
 
 		rc = wb_error_set(err, -EACCES, 0,
 				  "API key not recognized by %s (viewer is "
-				  "null)", host ? host : wb_client_base_url(c));
+				  "null)",
+				  host ? host : wb_client_base_url(c));
 		free(host);
 		cJSON_Delete(data);
 		return rc;

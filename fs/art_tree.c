@@ -56,9 +56,8 @@ static char *join(const char *a, size_t alen, const char *sep, const char *b,
 
 /* The index past every entry below directory prefix + name (prefix ends
  * in '/' or is empty), searching from lo. -1 on OOM. */
-static long skip_dir(const struct wb_manifest *m, size_t lo,
-		     const char *prefix, size_t plen, const char *name,
-		     size_t nlen)
+static long skip_dir(const struct wb_manifest *m, size_t lo, const char *prefix,
+		     size_t plen, const char *name, size_t nlen)
 {
 	char *key = join(prefix, plen, "", name, nlen, "0");
 	size_t at;
@@ -110,15 +109,15 @@ static size_t str_cost(const char *s)
 
 size_t wfs_art_manifest_bytes(const struct wb_manifest *m)
 {
-	size_t bytes = sizeof(*m) + str_cost(m->storage_policy) +
-		       str_cost(m->region);
+	size_t bytes =
+		sizeof(*m) + str_cost(m->storage_policy) + str_cost(m->region);
 
 	for (size_t i = 0; i < m->n_entries; i++) {
 		const struct wb_manifest_entry *e = &m->entries[i];
 
 		bytes += sizeof(*e) + str_cost(e->path) + str_cost(e->digest) +
-			 str_cost(e->birth_artifact_id) + str_cost(e->ref) +
-			 str_cost(e->extra);
+			str_cost(e->birth_artifact_id) + str_cost(e->ref) +
+			str_cost(e->extra);
 	}
 	return bytes;
 }

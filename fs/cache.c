@@ -18,10 +18,10 @@
 
 struct entry {
 	char *key;
-	struct wfs_obj *val;   /* NULL for a negative entry */
+	struct wfs_obj *val; /* NULL for a negative entry */
 	enum wfs_class cls;
-	double expires;        /* clock() value */
-	size_t charge;         /* bytes counted for this entry */
+	double expires;            /* clock() value */
+	size_t charge;             /* bytes counted for this entry */
 	struct entry *prev, *next; /* LRU, head = most recent */
 };
 
@@ -29,7 +29,7 @@ struct wfs_cache {
 	pthread_mutex_t mu;
 	struct wfs_cache_policy pol;
 	double (*clock)(void);
-	struct wb_strmap map;   /* key -> struct entry */
+	struct wb_strmap map; /* key -> struct entry */
 	struct entry *head, *tail;
 	size_t bytes, negative;
 	uint64_t hits, misses, evictions;
@@ -214,8 +214,9 @@ static void enforce_bounds(struct wfs_cache *c, struct entry *keep,
 {
 	struct entry *e = c->tail;
 
-	while (e && (c->bytes > c->pol.max_bytes ||
-		     c->negative > c->pol.max_negative)) {
+	while (e &&
+	       (c->bytes > c->pol.max_bytes ||
+		c->negative > c->pol.max_negative)) {
 		struct entry *prev = e->prev;
 
 		/* Over the negative cap only: evict negatives only. */
@@ -264,8 +265,8 @@ enum wfs_hit wfs_cache_lookup(struct wfs_cache *c, const char *key,
 	return hit;
 }
 
-enum wfs_hit wfs_cache_get(struct wfs_cache *c, const char *key,
-			   unsigned flags, struct wfs_obj **out)
+enum wfs_hit wfs_cache_get(struct wfs_cache *c, const char *key, unsigned flags,
+			   struct wfs_obj **out)
 {
 	return wfs_cache_lookup(c, key, flags, out, NULL);
 }

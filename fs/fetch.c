@@ -66,9 +66,11 @@ int wfs_fetch_errno(int rc, const struct wb_error *err, const char *what)
 	case -EACCES:
 		/* One clear line, not one per file the user touches. */
 		if (!atomic_exchange(&eacces_once, 1))
-			wb_log(WB_LOG_ERROR, "the W&B server rejected the API "
+			wb_log(WB_LOG_ERROR,
+			       "the W&B server rejected the API "
 			       "key (%s): check WANDB_API_KEY or ~/.netrc; "
-			       "every access now fails with EACCES", msg);
+			       "every access now fails with EACCES",
+			       msg);
 		return rc;
 	default:
 		wb_log(WB_LOG_WARN, "%s: %s", what, msg);
@@ -92,8 +94,8 @@ void wfs_fetch_logged(struct wfs_fetch *f, const char *what, size_t items,
 
 /* ---- the cache and single-flight ------------------------------------------ */
 
-void wfs_fetch_store(struct wfs_fetch *f, const char *key,
-		     struct wfs_obj *val, enum wfs_class cls)
+void wfs_fetch_store(struct wfs_fetch *f, const char *key, struct wfs_obj *val,
+		     enum wfs_class cls)
 {
 	if (wfs_cache_put(f->cache, key, val, cls))
 		wb_log(WB_LOG_WARN, "cache: out of memory storing %s", key);
@@ -226,8 +228,8 @@ static int fill_viewer(struct wfs_fetch *f, const char *key, const void *arg,
 
 int wfs_fetch_viewer(struct wfs_fetch *f, struct wfs_names **out)
 {
-	return cached_or_fill(f, "V", fill_viewer, NULL,
-			      (struct wfs_obj **)out, NULL, 0);
+	return cached_or_fill(f, "V", fill_viewer, NULL, (struct wfs_obj **)out,
+			      NULL, 0);
 }
 
 /* A marker value: "this entity exists". */
@@ -297,9 +299,8 @@ struct list_ctx {
 
 /* Render a project, reusing unchanged bytes of its previous record, and
  * store it. Returns the record (new reference) or NULL on OOM. */
-static struct wfs_project_rec *project_store(struct wfs_fetch *f,
-					     const char *ent,
-					     const struct wb_project *p)
+static struct wfs_project_rec *
+project_store(struct wfs_fetch *f, const char *ent, const struct wb_project *p)
 {
 	struct wfs_project_rec *prev, *rec;
 	char key[KEY_MAX];
@@ -334,8 +335,8 @@ static int project_cb(void *ud, struct wb_project *p)
  * and readdir walk, so the runs read ahead are the ones read next. */
 static int listing_done(struct wfs_fetch *f, const char *key,
 			struct list_ctx *ctx, int rc,
-			const struct wb_error *err, const char *what,
-			double t0, int cache_absent, struct wfs_obj **out)
+			const struct wb_error *err, const char *what, double t0,
+			int cache_absent, struct wfs_obj **out)
 {
 	wfs_fetch_logged(f, what, ctx->names->n, t0, rc);
 	if (!rc)
@@ -354,8 +355,8 @@ static int listing_done(struct wfs_fetch *f, const char *key,
 	return 0;
 }
 
-static int fill_projects(struct wfs_fetch *f, const char *key,
-			 const void *arg, struct wfs_obj **out)
+static int fill_projects(struct wfs_fetch *f, const char *key, const void *arg,
+			 struct wfs_obj **out)
 {
 	struct list_ctx ctx = { .f = f, .ent = arg };
 	struct wb_error err = { 0 };
@@ -381,8 +382,8 @@ int wfs_fetch_projects(struct wfs_fetch *f, const char *ent,
 			      (struct wfs_obj **)out, NULL, 0);
 }
 
-static int fill_project(struct wfs_fetch *f, const char *key,
-			const void *arg, struct wfs_obj **out)
+static int fill_project(struct wfs_fetch *f, const char *key, const void *arg,
+			struct wfs_obj **out)
 {
 	const struct list_ctx *id = arg;
 	struct wb_error err = { 0 };
@@ -423,15 +424,14 @@ int wfs_fetch_project(struct wfs_fetch *f, const char *ent, const char *proj,
 	*out = NULL;
 	snprintf(key, sizeof(key), "p/%s/%s", ent, proj);
 	snprintf(lkey, sizeof(lkey), "P/%s", ent);
-	if (wfs_cache_lookup(f->cache, key, 0, (struct wfs_obj **)out,
-			     ttl) == WFS_FRESH)
+	if (wfs_cache_lookup(f->cache, key, 0, (struct wfs_obj **)out, ttl) ==
+	    WFS_FRESH)
 		return 0;
 	rc = wfs_fetch_listing_lacks(f, lkey, proj);
 	if (rc)
 		return rc;
-	return cached_or_fill(f, key, fill_project, &id,
-			      (struct wfs_obj **)out, ttl,
-			      wfs_cache_ttl(f->cache, WFS_CLASS_LISTING));
+	return cached_or_fill(f, key, fill_project, &id, (struct wfs_obj **)out,
+			      ttl, wfs_cache_ttl(f->cache, WFS_CLASS_LISTING));
 }
 
 int wfs_fetch_project_full(struct wfs_fetch *f, const char *ent,
@@ -442,9 +442,8 @@ int wfs_fetch_project_full(struct wfs_fetch *f, const char *ent,
 	char key[KEY_MAX];
 
 	snprintf(key, sizeof(key), "pj/%s/%s", ent, proj);
-	return cached_or_fill(f, key, fill_project, &id,
-			      (struct wfs_obj **)out, ttl,
-			      wfs_cache_ttl(f->cache, WFS_CLASS_LISTING));
+	return cached_or_fill(f, key, fill_project, &id, (struct wfs_obj **)out,
+			      ttl, wfs_cache_ttl(f->cache, WFS_CLASS_LISTING));
 }
 
 /* ---- run listings -------------------------------------------------------- */
@@ -538,8 +537,8 @@ double wfs_fill_now_ms(struct wfs *fs)
 	return wfs_fetch_ms(fs->fetch);
 }
 
-void wfs_fill_logged(struct wfs *fs, const char *what, size_t items,
-		     double t0, int rc)
+void wfs_fill_logged(struct wfs *fs, const char *what, size_t items, double t0,
+		     int rc)
 {
 	wfs_fetch_logged(fs->fetch, what, items, t0, rc);
 }

@@ -114,7 +114,12 @@ static int names_done(struct wfs *fs, const char *key, struct names_ctx *x,
 }
 
 /* Which names listing a fill makes. */
-enum names_kind { N_TYPES, N_COLLECTIONS, N_REGISTRIES, N_REGISTRY_COLLS };
+enum names_kind {
+	N_TYPES,
+	N_COLLECTIONS,
+	N_REGISTRIES,
+	N_REGISTRY_COLLS
+};
 
 struct names_arg {
 	enum names_kind kind;
@@ -177,11 +182,10 @@ static int fill_names(struct wfs *fs, const char *key, const void *arg,
 	return names_done(fs, key, &x, rc, &err, what, t0, out);
 }
 
-static int names_get(struct wfs *fs, const char *key,
-		     const struct names_arg *a, struct wfs_names **out)
+static int names_get(struct wfs *fs, const char *key, const struct names_arg *a,
+		     struct wfs_names **out)
 {
-	return wfs_fill_cached(fs, key, fill_names, a,
-					(struct wfs_obj **)out);
+	return wfs_fill_cached(fs, key, fill_names, a, (struct wfs_obj **)out);
 }
 
 int wfs_fetch_art_types(struct wfs *fs, const char *ent, const char *proj,
@@ -194,9 +198,8 @@ int wfs_fetch_art_types(struct wfs *fs, const char *ent, const char *proj,
 	return names_get(fs, key, &a, out);
 }
 
-int wfs_fetch_art_collections(struct wfs *fs, const char *ent,
-			      const char *proj, const char *type,
-			      struct wfs_names **out)
+int wfs_fetch_art_collections(struct wfs *fs, const char *ent, const char *proj,
+			      const char *type, struct wfs_names **out)
 {
 	struct names_arg a = { N_COLLECTIONS, ent, proj, type };
 	char key[WFS_KEY_MAX], tkey[WFS_KEY_MAX];
@@ -354,7 +357,7 @@ int wfs_fetch_art_version(struct wfs *fs, const struct wfs_art_where *w,
 		return -ENOENT;
 	version_key(key, w, coll, index);
 	return wfs_fill_cached(fs, key, fill_version, &va,
-					(struct wfs_obj **)out);
+			       (struct wfs_obj **)out);
 }
 
 /* ---- collections -------------------------------------------------------- */
@@ -388,8 +391,8 @@ static int alias_usable(const char *alias)
 	if (!wfs_name_usable(alias) || strchr(alias, ':') ||
 	    version_index(alias) >= 0)
 		return 0;
-	if (!dot || strcmp(dot, ".json") || (size_t)(dot - alias) >=
-	    sizeof(head))
+	if (!dot || strcmp(dot, ".json") ||
+	    (size_t)(dot - alias) >= sizeof(head))
 		return 1;
 	memcpy(head, alias, (size_t)(dot - alias));
 	head[dot - alias] = '\0';
@@ -515,7 +518,7 @@ static int fill_coll(struct wfs *fs, const char *key, const void *arg,
 		return wfs_fetch_errno(rc, &err, what);
 	}
 	x.c->obj.bytes += x.c->n_versions * sizeof(int64_t) +
-			  x.c->n_aliases * (sizeof(*x.c->aliases) + 32);
+		x.c->n_aliases * (sizeof(*x.c->aliases) + 32);
 	wfs_fill_store(fs, key, &x.c->obj, WFS_CLASS_ALIAS);
 	*out = &x.c->obj;
 	return 0;
@@ -528,8 +531,7 @@ int wfs_fetch_art_coll(struct wfs *fs, const struct wfs_art_where *w,
 	char key[WFS_KEY_MAX];
 
 	snprintf(key, sizeof(key), "AV/%s/%s/%s", w->entity, w->project, coll);
-	return wfs_fill_cached(fs, key, fill_coll, &id,
-					(struct wfs_obj **)out);
+	return wfs_fill_cached(fs, key, fill_coll, &id, (struct wfs_obj **)out);
 }
 
 /* ---- manifests ---------------------------------------------------------- */
@@ -547,7 +549,7 @@ static void manifest_free(struct wfs_obj *o)
 static int manifest_verdict(int rc)
 {
 	return rc == -EINVAL || rc == -EBADMSG || rc == -EOPNOTSUPP ||
-	       rc == -EFBIG;
+		rc == -EFBIG;
 }
 
 static int fill_manifest(struct wfs *fs, const char *key, const void *arg,
@@ -571,10 +573,11 @@ static int fill_manifest(struct wfs *fs, const char *key, const void *arg,
 	wfs_obj_init(&rec->obj, sizeof(*rec), manifest_free);
 	if (a->file_count > 0 &&
 	    (uint64_t)a->file_count > bound / MANIFEST_ENTRY_COST) {
-		wb_log(WB_LOG_ERROR, "%s: %lld files need more memory than "
+		wb_log(WB_LOG_ERROR,
+		       "%s: %lld files need more memory than "
 		       "--cache-max-bytes gives one manifest (%zu MiB): "
-		       "raise it to read this version", what,
-		       (long long)a->file_count, bound >> 20);
+		       "raise it to read this version",
+		       what, (long long)a->file_count, bound >> 20);
 		rc = -EFBIG;
 		goto verdict;
 	}
@@ -593,17 +596,20 @@ static int fill_manifest(struct wfs *fs, const char *key, const void *arg,
 	}
 	rc = wfs_art_tree_check(m, &bad, &why);
 	if (rc) {
-		wb_log(WB_LOG_ERROR, "%s: refusing its manifest: entry "
-		       "\"%.200s\" %s", what, bad, why);
+		wb_log(WB_LOG_ERROR,
+		       "%s: refusing its manifest: entry "
+		       "\"%.200s\" %s",
+		       what, bad, why);
 		wb_manifest_free(m);
 		goto verdict;
 	}
 	rec->obj.bytes += wfs_art_manifest_bytes(m);
 	if (rec->obj.bytes > bound) {
-		wb_log(WB_LOG_ERROR, "%s: its manifest takes %zu MiB, more "
+		wb_log(WB_LOG_ERROR,
+		       "%s: its manifest takes %zu MiB, more "
 		       "than --cache-max-bytes gives one (%zu MiB): raise "
-		       "it to read this version", what, rec->obj.bytes >> 20,
-		       bound >> 20);
+		       "it to read this version",
+		       what, rec->obj.bytes >> 20, bound >> 20);
 		wb_manifest_free(m);
 		rec->obj.bytes = sizeof(*rec);
 		rc = -EFBIG;
@@ -624,8 +630,7 @@ int wfs_fetch_art_manifest(struct wfs *fs, const struct wfs_art_version *v,
 	int rc;
 
 	snprintf(key, sizeof(key), "am/%s", v->a->id);
-	rc = wfs_fill_cached(fs, key, fill_manifest, v,
-				      (struct wfs_obj **)out);
+	rc = wfs_fill_cached(fs, key, fill_manifest, v, (struct wfs_obj **)out);
 	if (!rc && (*out)->err) {
 		rc = (*out)->err;
 		wfs_obj_unref(&(*out)->obj);
@@ -817,7 +822,7 @@ int wfs_fetch_run_arts(struct wfs *fs, const char *ent, const char *proj,
 	snprintf(key, sizeof(key), "RA/%s/%s/%s/%c", ent, proj, run,
 		 used ? 'u' : 'l');
 	return wfs_fill_cached(fs, key, fill_run_arts, &ra,
-					(struct wfs_obj **)out);
+			       (struct wfs_obj **)out);
 }
 
 /* ---- the organization of registry/ -------------------------------------- */
@@ -833,8 +838,7 @@ static void org_free(struct wfs_obj *o)
 
 /* The organization to show: --registry-org resolved, else the viewer's
  * first (its org entity resolved when the viewer query lacks it). */
-static int org_choose(struct wfs *fs, struct wb_org **o,
-		      struct wb_error *err)
+static int org_choose(struct wfs *fs, struct wb_org **o, struct wb_error *err)
 {
 	const char *want = fs->opt.registry_org;
 	struct wb_viewer *v = NULL;
@@ -847,12 +851,14 @@ static int org_choose(struct wfs *fs, struct wb_org **o,
 			return rc;
 		if (!v->n_orgs) {
 			wb_viewer_free(v);
-			wb_log(WB_LOG_INFO, "registry/: the viewer belongs "
+			wb_log(WB_LOG_INFO,
+			       "registry/: the viewer belongs "
 			       "to no organization");
 			return -ENOENT;
 		}
 		if (v->n_orgs > 1)
-			wb_log(WB_LOG_INFO, "registry/ shows organization %s "
+			wb_log(WB_LOG_INFO,
+			       "registry/ shows organization %s "
 			       "of %zu (choose with --registry-org)",
 			       v->orgs[0], v->n_orgs);
 		if (v->org_entities[0]) {
@@ -874,8 +880,10 @@ static int org_choose(struct wfs *fs, struct wb_org **o,
 	rc = wb_org_resolve(fs->client, want, o, err);
 	wb_viewer_free(v);
 	if (!rc && !(*o)->org_entity) {
-		wb_log(WB_LOG_WARN, "registry/: the server names no org "
-		       "entity for organization %s", (*o)->name);
+		wb_log(WB_LOG_WARN,
+		       "registry/: the server names no org "
+		       "entity for organization %s",
+		       (*o)->name);
 		wb_org_free(*o);
 		*o = NULL;
 		rc = -ENOENT;
@@ -918,7 +926,7 @@ static int fill_org(struct wfs *fs, const char *key, const void *arg,
 int wfs_fetch_art_org(struct wfs *fs, struct wfs_art_org **out)
 {
 	int rc = wfs_fill_cached(fs, "RO", fill_org, NULL,
-					  (struct wfs_obj **)out);
+				 (struct wfs_obj **)out);
 
 	if (!rc && !(*out)->name) {
 		wfs_obj_unref(&(*out)->obj);

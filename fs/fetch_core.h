@@ -31,14 +31,14 @@ struct wfs_fetch {
 	size_t group_heavy, group_light; /* runs per group */
 	size_t ahead_max;                /* most runs read ahead */
 	pthread_mutex_t stats_mu;
-	size_t part_bytes[WFS_PARTS];    /* cache bytes per run of a part,
+	size_t part_bytes[WFS_PARTS]; /* cache bytes per run of a part,
 					    last measured (under stats_mu) */
 };
 
 /* Store a value; a cache that cannot store (OOM) still lets this caller
  * use it. */
-void wfs_fetch_store(struct wfs_fetch *f, const char *key,
-		     struct wfs_obj *val, enum wfs_class cls);
+void wfs_fetch_store(struct wfs_fetch *f, const char *key, struct wfs_obj *val,
+		     enum wfs_class cls);
 
 /* The cached value of key, fresh or expired, or NULL. */
 struct wfs_obj *wfs_fetch_stale(struct wfs_fetch *f, const char *key);
@@ -53,8 +53,8 @@ int wfs_fetch_listing_lacks(struct wfs_fetch *f, const char *listing_key,
 /* Make r (taken over) the light record stored under key, keeping the
  * record it replaces when the light fields are the same: 0 with *out (a
  * new reference), or -ENOMEM. */
-int wfs_fetch_run_store(struct wfs_fetch *f, const char *key,
-			struct wb_run *r, struct wfs_run_rec **out);
+int wfs_fetch_run_store(struct wfs_fetch *f, const char *key, struct wb_run *r,
+			struct wfs_run_rec **out);
 
 /* Milliseconds on the fetcher's clock, and one debug line per backend
  * call: what, how many items, how long. */

@@ -59,11 +59,11 @@ static void part_key(char *key, const char *ent, const char *proj,
 	snprintf(key, KEY_MAX, "%c/%s/%s/%s", parts[p].key, ent, proj, run);
 }
 
-int wfs_fetch_run_store(struct wfs_fetch *f, const char *key,
-			struct wb_run *r, struct wfs_run_rec **out)
+int wfs_fetch_run_store(struct wfs_fetch *f, const char *key, struct wb_run *r,
+			struct wfs_run_rec **out)
 {
-	struct wfs_run_rec *prev = (struct wfs_run_rec *)wfs_fetch_stale(f,
-									 key);
+	struct wfs_run_rec *prev =
+		(struct wfs_run_rec *)wfs_fetch_stale(f, key);
 	int rc = wfs_render_run(r, prev, out);
 
 	wfs_obj_unref(prev ? &prev->obj : NULL);
@@ -83,14 +83,14 @@ struct member {
 struct group {
 	struct wfs_fetch *f;
 	char *ent, *proj;
-	unsigned heavy;           /* client heavy fields to request */
+	unsigned heavy; /* client heavy fields to request */
 	size_t n, cap;
 	struct member *m;
-	const char **names;       /* m[i].name, for the backend */
-	struct wb_strmap index;  /* name -> member index + 1 */
+	const char **names;     /* m[i].name, for the backend */
+	struct wb_strmap index; /* name -> member index + 1 */
 	atomic_size_t bytes[WFS_PARTS], count[WFS_PARTS];
-	atomic_int rc;            /* a failure while delivering */
-	struct group *next;       /* read-ahead groups of one access */
+	atomic_int rc;      /* a failure while delivering */
+	struct group *next; /* read-ahead groups of one access */
 };
 
 static void group_free(struct group *g)
@@ -184,14 +184,13 @@ static int group_add(struct group *g, const char *name, unsigned lead)
 		if (p != WFS_PART_LIGHT)
 			g->heavy |= parts[p].field;
 	}
-	if (p < WFS_PARTS || wb_strmap_put(&g->index, m->name,
-					    (void *)(uintptr_t)(g->n + 1),
-					    NULL)) {
+	if (p < WFS_PARTS ||
+	    wb_strmap_put(&g->index, m->name, (void *)(uintptr_t)(g->n + 1),
+			  NULL)) {
 		for (p = 0; p < WFS_PARTS; p++)
 			if (m->fl[p])
-				wfs_flight_finish_locked(g->f->flights,
-							 m->fl[p], -ENOMEM,
-							 NULL);
+				wfs_flight_finish_locked(
+					g->f->flights, m->fl[p], -ENOMEM, NULL);
 		free(m->name);
 		memset(m, 0, sizeof(*m));
 		return -ENOMEM;
@@ -277,8 +276,7 @@ static void group_finish(struct group *g, int rc)
 		if (atomic_load(&m->delivered))
 			continue;
 		if (rc == 0 || rc == -ENOENT) {
-			part_key(key, g->ent, g->proj, m->name,
-				 WFS_PART_LIGHT);
+			part_key(key, g->ent, g->proj, m->name, WFS_PART_LIGHT);
 			wfs_cache_put_absent(g->f->cache, key);
 		}
 		for (int p = 0; p < WFS_PARTS; p++)
@@ -370,10 +368,10 @@ static size_t group_size(struct wfs_fetch *f, unsigned mask)
 struct access {
 	const char *ent, *proj, *run;
 	enum wfs_part part;
-	char lkey[KEY_MAX];        /* the run listing's cache key */
-	struct wfs_names *list;    /* the listing, if cached (reference) */
-	long pos;                  /* the run's position in it, or -1 */
-	struct wfs_ra_plan plan;   /* what the read-ahead covers now */
+	char lkey[KEY_MAX];      /* the run listing's cache key */
+	struct wfs_names *list;  /* the listing, if cached (reference) */
+	long pos;                /* the run's position in it, or -1 */
+	struct wfs_ra_plan plan; /* what the read-ahead covers now */
 };
 
 /* Show the access to the read-ahead policy; demand: the run's part must be
@@ -411,8 +409,8 @@ static void groups_for_range(struct wfs_fetch *f, const struct access *a,
 
 	for (size_t i = from; i < to; i++) {
 		const char *name = a->list->v[i];
-		unsigned lacks = run_lacks(f, a->ent, a->proj, name,
-					   mask | LIGHT);
+		unsigned lacks =
+			run_lacks(f, a->ent, a->proj, name, mask | LIGHT);
 
 		if (!(lacks & mask))
 			continue;
@@ -444,15 +442,15 @@ static int build_groups(struct wfs_fetch *f, const struct access *a,
 		/* A run reached by its path, with no listing around: its
 		 * files are what comes next, so one request brings them. */
 		unsigned mask = !a->list ? LIGHT | HEAVY
-				: a->part == WFS_PART_LIGHT
-				? LIGHT : BIT(a->part) | (a->plan.parts & HEAVY);
-		unsigned lacks = run_lacks(f, a->ent, a->proj, a->run,
-					   mask | LIGHT);
+			: a->part == WFS_PART_LIGHT
+			? LIGHT
+			: BIT(a->part) | (a->plan.parts & HEAVY);
+		unsigned lacks =
+			run_lacks(f, a->ent, a->proj, a->run, mask | LIGHT);
 		size_t g = group_size(f, mask);
 
 		*mine = group_new(f, a->ent, a->proj, g);
-		if (!*mine || group_add(*mine, a->run,
-					lacks | BIT(a->part))) {
+		if (!*mine || group_add(*mine, a->run, lacks | BIT(a->part))) {
 			if (*mine)
 				group_free(*mine);
 			*mine = NULL;
@@ -463,8 +461,7 @@ static int build_groups(struct wfs_fetch *f, const struct access *a,
 		if (a->pos >= 0) {
 			start = (size_t)a->pos - (size_t)a->pos % g;
 			end = start + g < a->list->n ? start + g : a->list->n;
-			for (size_t i = start; i < end && (*mine)->n < g;
-			     i++) {
+			for (size_t i = start; i < end && (*mine)->n < g; i++) {
 				const char *name = a->list->v[i];
 
 				if (i == (size_t)a->pos)
@@ -530,8 +527,9 @@ static int run_need(struct wfs_fetch *f, const char *ent, const char *proj,
 		    const char *run, enum wfs_part part, struct wfs_obj **out,
 		    double *left)
 {
-	struct access a = { .ent = ent, .proj = proj, .run = run,
-			    .part = part, .pos = -1 };
+	struct access a = {
+		.ent = ent, .proj = proj, .run = run, .part = part, .pos = -1
+	};
 	struct group *mine = NULL, *ahead = NULL;
 	struct wfs_flight *fl = NULL;
 	char key[KEY_MAX], lkey[KEY_MAX];
@@ -595,8 +593,8 @@ int wfs_fetch_run(struct wfs_fetch *f, const char *ent, const char *proj,
 	return rc;
 }
 
-int wfs_fetch_run_file(struct wfs_fetch *f, const char *ent,
-		       const char *proj, const char *run, enum wfs_part part,
+int wfs_fetch_run_file(struct wfs_fetch *f, const char *ent, const char *proj,
+		       const char *run, enum wfs_part part,
 		       struct wfs_run_file **out, double *ttl)
 {
 	double left;

@@ -18,7 +18,7 @@ struct wfs_flight {
 
 struct wfs_flights {
 	pthread_mutex_t mu;
-	struct wb_strmap map;  /* key -> struct wfs_flight */
+	struct wb_strmap map; /* key -> struct wfs_flight */
 };
 
 struct wfs_flights *wfs_flights_new(void)

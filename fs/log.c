@@ -14,7 +14,7 @@
 #include "wfs_log.h"
 
 static struct {
-	FILE *file;        /* the log file, or NULL */
+	FILE *file; /* the log file, or NULL */
 	int use_syslog;
 	enum wb_log_level level;
 	pthread_mutex_t mu;

@@ -51,25 +51,31 @@ struct cli {
 	char *cache_max_disk;
 	unsigned max_requests, prefetch_runs;
 	int help, version, debug;
-	char *pos[2];   /* SOURCE, MOUNTPOINT (or just MOUNTPOINT) */
+	char *pos[2]; /* SOURCE, MOUNTPOINT (or just MOUNTPOINT) */
 	int npos;
 };
 
-enum { KEY_HELP, KEY_VERSION, KEY_DEBUG };
+enum {
+	KEY_HELP,
+	KEY_VERSION,
+	KEY_DEBUG
+};
 
 /* Each option as --name=V and -o name=V (`--name V` is joined into
  * `--name=V` before parsing: fuse_opt's "--name %s" template would also
  * match "--name=V" and take "=V" as the value). */
-#define WOPT(longname, oname, fmt, field)                                  \
-	{ "--" longname "=" fmt, offsetof(struct cli, field), 0 },         \
-	{ oname "=" fmt, offsetof(struct cli, field), 0 }
+#define WOPT(longname, oname, fmt, field)                          \
+	{ "--" longname "=" fmt, offsetof(struct cli, field), 0 }, \
+	{                                                          \
+		oname "=" fmt, offsetof(struct cli, field), 0      \
+	}
 
 static const char *const long_names[] = {
-	"--base-url", "--cache-ttl", "--cache-ttl-running",
-	"--cache-ttl-finished", "--negative-ttl", "--cache-dir",
-	"--cache-max-bytes", "--max-requests", "--timeout", "--prefetch-runs",
-	"--cache-max-disk",
-	"--log-file", "--cache-ttl-alias", "--registry-org",
+	"--base-url",           "--cache-ttl",      "--cache-ttl-running",
+	"--cache-ttl-finished", "--negative-ttl",   "--cache-dir",
+	"--cache-max-bytes",    "--max-requests",   "--timeout",
+	"--prefetch-runs",      "--cache-max-disk", "--log-file",
+	"--cache-ttl-alias",    "--registry-org",
 };
 
 static const struct fuse_opt cli_opts[] = {
@@ -87,44 +93,39 @@ static const struct fuse_opt cli_opts[] = {
 	WOPT("log-file", "log_file", "%s", log_file),
 	WOPT("cache-ttl-alias", "cache_ttl_alias", "%lf", ttl_alias),
 	WOPT("registry-org", "registry_org", "%s", registry_org),
-	FUSE_OPT_KEY("-h", KEY_HELP),
-	FUSE_OPT_KEY("--help", KEY_HELP),
-	FUSE_OPT_KEY("-V", KEY_VERSION),
-	FUSE_OPT_KEY("--version", KEY_VERSION),
+	FUSE_OPT_KEY("-h", KEY_HELP), FUSE_OPT_KEY("--help", KEY_HELP),
+	FUSE_OPT_KEY("-V", KEY_VERSION), FUSE_OPT_KEY("--version", KEY_VERSION),
 	/* Seen here for the log level, kept for FUSE (which logs too). */
-	FUSE_OPT_KEY("-d", KEY_DEBUG),
-	FUSE_OPT_KEY("--debug", KEY_DEBUG),
-	FUSE_OPT_KEY("debug", KEY_DEBUG),
-	FUSE_OPT_END
+	FUSE_OPT_KEY("-d", KEY_DEBUG), FUSE_OPT_KEY("--debug", KEY_DEBUG),
+	FUSE_OPT_KEY("debug", KEY_DEBUG), FUSE_OPT_END
 };
 
 static void usage(const char *prog)
 {
-	printf(
-"usage: %s [options] MOUNTPOINT\n"
-"       %s SOURCE MOUNTPOINT -o opt,...   (fstab; SOURCE: base URL or any)\n"
-"       %s prefetch [-j N] [-q] PATH...  (warm the caches for a job)\n"
-"Mounts the W&B API read-only: ENTITY/PROJECT/{runs,artifacts}/..., registry/\n"
-"Key: WANDB_API_KEY or ~/.netrc; server: WANDB_BASE_URL or W&B settings.\n"
-"  --base-url=URL              W&B API server (default https://api.wandb.ai)\n"
-"  --cache-ttl=SECS            listings, project metadata (%g)\n"
-"  --cache-ttl-running=SECS    files of running runs (%g)\n"
-"  --cache-ttl-finished=SECS   files of finished runs (%g)\n"
-"  --negative-ttl=SECS         names found absent (%g)\n"
-"  --cache-ttl-alias=SECS      artifact aliases (latest, best...) (%g)\n"
-"  --cache-max-bytes=N[KMG]    memory bound of the cache (256M)\n"
-"  --cache-dir=DIR             artifact disk cache, shared with the wandb SDK\n"
-"                              ($WANDB_CACHE_DIR, else ~/.cache/wandb)\n"
-"  --cache-max-disk=N[KMGT]    bound of the disk cache, LRU (20G; 0 = none)\n"
-"  --max-requests=N            API requests in flight at once (12)\n"
-"  --timeout=SECS              per API request, retries included (%g)\n"
-"  --prefetch-runs=N           most runs read ahead of a walk (%d)\n"
-"  --log-file=FILE             log each API request and its duration\n"
-"  --registry-org=ORG          organization of registry/ (the viewer's first)\n"
-"  -o name=value,...           the same options (cache_ttl=60,...) and FUSE\n"
-"                              mount options (allow_other, ...)\n"
-"  -f foreground  -d debug log (implies -f)  -s single-threaded  -h  -V\n"
-"Unmount with: fusermount3 -u MOUNTPOINT.  See wandbfs(1).\n",
+	printf("usage: %s [options] MOUNTPOINT\n"
+	       "       %s SOURCE MOUNTPOINT -o opt,...   (fstab; SOURCE: base URL or any)\n"
+	       "       %s prefetch [-j N] [-q] PATH...  (warm the caches for a job)\n"
+	       "Mounts the W&B API read-only: ENTITY/PROJECT/{runs,artifacts}/..., registry/\n"
+	       "Key: WANDB_API_KEY or ~/.netrc; server: WANDB_BASE_URL or W&B settings.\n"
+	       "  --base-url=URL              W&B API server (default https://api.wandb.ai)\n"
+	       "  --cache-ttl=SECS            listings, project metadata (%g)\n"
+	       "  --cache-ttl-running=SECS    files of running runs (%g)\n"
+	       "  --cache-ttl-finished=SECS   files of finished runs (%g)\n"
+	       "  --negative-ttl=SECS         names found absent (%g)\n"
+	       "  --cache-ttl-alias=SECS      artifact aliases (latest, best...) (%g)\n"
+	       "  --cache-max-bytes=N[KMG]    memory bound of the cache (256M)\n"
+	       "  --cache-dir=DIR             artifact disk cache, shared with the wandb SDK\n"
+	       "                              ($WANDB_CACHE_DIR, else ~/.cache/wandb)\n"
+	       "  --cache-max-disk=N[KMGT]    bound of the disk cache, LRU (20G; 0 = none)\n"
+	       "  --max-requests=N            API requests in flight at once (12)\n"
+	       "  --timeout=SECS              per API request, retries included (%g)\n"
+	       "  --prefetch-runs=N           most runs read ahead of a walk (%d)\n"
+	       "  --log-file=FILE             log each API request and its duration\n"
+	       "  --registry-org=ORG          organization of registry/ (the viewer's first)\n"
+	       "  -o name=value,...           the same options (cache_ttl=60,...) and FUSE\n"
+	       "                              mount options (allow_other, ...)\n"
+	       "  -f foreground  -d debug log (implies -f)  -s single-threaded  -h  -V\n"
+	       "Unmount with: fusermount3 -u MOUNTPOINT.  See wandbfs(1).\n",
 	       prog, prog, prog, WFS_TTL_DEFAULT, WFS_TTL_RUNNING_DEFAULT,
 	       WFS_TTL_FINISHED_DEFAULT, WFS_TTL_NEGATIVE_DEFAULT,
 	       WFS_TTL_ALIAS_DEFAULT, TIMEOUT_DEFAULT,
@@ -225,8 +226,10 @@ static int disk_cache_options(const struct cli *cli, struct wfs_options *o)
 	int rc;
 
 	if (cli->cache_max_disk && parse_size(cli->cache_max_disk, &max)) {
-		fprintf(stderr, "wandbfs: bad --cache-max-disk '%s' (e.g. 20G; "
-			"0 = no disk cache)\n", cli->cache_max_disk);
+		fprintf(stderr,
+			"wandbfs: bad --cache-max-disk '%s' (e.g. 20G; "
+			"0 = no disk cache)\n",
+			cli->cache_max_disk);
 		return -EINVAL;
 	}
 	if (cli->cache_max_disk && max == 0)
@@ -234,7 +237,9 @@ static int disk_cache_options(const struct cli *cli, struct wfs_options *o)
 	o->cache_max_disk = max;
 	if (cli->cache_dir)
 		rc = snprintf(dir, sizeof(dir), "%s", cli->cache_dir) >=
-		     (int)sizeof(dir) ? -ENAMETOOLONG : 0;
+				(int)sizeof(dir)
+			? -ENAMETOOLONG
+			: 0;
 	else
 		rc = wfs_diskcache_default_dir(dir, sizeof(dir));
 	if (!rc)
@@ -242,14 +247,17 @@ static int disk_cache_options(const struct cli *cli, struct wfs_options *o)
 	if (rc && !cli->cache_dir) {
 		/* The default place is unusable (no HOME, read-only):
 		 * mount anyway, every read then comes from storage. */
-		fprintf(stderr, "wandbfs: no disk cache: %s (--cache-dir=DIR "
-			"to choose one)\n", strerror(-rc));
+		fprintf(stderr,
+			"wandbfs: no disk cache: %s (--cache-dir=DIR "
+			"to choose one)\n",
+			strerror(-rc));
 		return 0;
 	}
 	if (rc) {
-		fprintf(stderr, "wandbfs: cannot use the disk cache %s: %s "
-			"(or --cache-max-disk=0 for none)\n", dir,
-			strerror(-rc));
+		fprintf(stderr,
+			"wandbfs: cannot use the disk cache %s: %s "
+			"(or --cache-max-disk=0 for none)\n",
+			dir, strerror(-rc));
 		return rc;
 	}
 	wfs_diskcache_close(dc);
@@ -263,9 +271,9 @@ static int disk_cache_options(const struct cli *cli, struct wfs_options *o)
 /* Turn the parsed command line into options; prints why on failure. */
 static int make_options(struct cli *cli, struct wfs_options *o)
 {
-	const double ttls[] = { cli->ttl, cli->ttl_running, cli->ttl_finished,
-				cli->ttl_negative, cli->ttl_alias,
-				cli->timeout };
+	const double ttls[] = { cli->ttl,          cli->ttl_running,
+				cli->ttl_finished, cli->ttl_negative,
+				cli->ttl_alias,    cli->timeout };
 
 	memset(o, 0, sizeof(*o));
 	wfs_cache_policy_defaults(&o->policy);
@@ -287,8 +295,10 @@ static int make_options(struct cli *cli, struct wfs_options *o)
 		o->policy.ttl_alias = cli->ttl_alias;
 	if (cli->cache_max_bytes &&
 	    parse_size(cli->cache_max_bytes, &o->policy.max_bytes)) {
-		fprintf(stderr, "wandbfs: bad --cache-max-bytes '%s' "
-			"(e.g. 512M)\n", cli->cache_max_bytes);
+		fprintf(stderr,
+			"wandbfs: bad --cache-max-bytes '%s' "
+			"(e.g. 512M)\n",
+			cli->cache_max_bytes);
 		return -EINVAL;
 	}
 	o->timeout = cli->timeout > 0 ? cli->timeout : TIMEOUT_DEFAULT;
@@ -319,7 +329,8 @@ static void http_opts(const struct wfs_options *o, int probe,
 	h->max_inflight = (int)o->max_requests;
 	h->deadline_ms = (long)(secs * 1000);
 	h->attempt_timeout_ms = h->deadline_ms < ATTEMPT_TIMEOUT_MAX
-				? h->deadline_ms : ATTEMPT_TIMEOUT_MAX;
+		? h->deadline_ms
+		: ATTEMPT_TIMEOUT_MAX;
 }
 
 /* The mount-time key check. 0 (with *viewer, or NULL when the server could
@@ -342,14 +353,18 @@ static int check_key(const struct wb_settings *s, const struct wfs_options *o,
 	rc = wb_viewer_get(c, viewer, &err);
 	wb_client_free(c);
 	if (rc == -EACCES || rc == -ENOENT) {
-		fprintf(stderr, "wandbfs: the API key was rejected: %s; check "
-			"WANDB_API_KEY or ~/.netrc\n", err.msg);
+		fprintf(stderr,
+			"wandbfs: the API key was rejected: %s; check "
+			"WANDB_API_KEY or ~/.netrc\n",
+			err.msg);
 		return -EACCES;
 	}
 	if (rc) {
-		fprintf(stderr, "wandbfs: warning: cannot reach %s (%s); "
+		fprintf(stderr,
+			"wandbfs: warning: cannot reach %s (%s); "
 			"mounting anyway, accesses fail with EIO until it "
-			"answers\n", s->base_url, err.msg);
+			"answers\n",
+			s->base_url, err.msg);
 		*viewer = NULL;
 	}
 	return 0;
@@ -369,7 +384,8 @@ static int fuse_argv(struct fuse_args *args, const char *source,
 		fsname = "wandbfs";
 	snprintf(defaults, sizeof(defaults),
 		 "-ofsname=%s,subtype=wandbfs,default_permissions,"
-		 "max_threads=" MAX_THREADS_DEFAULT, fsname);
+		 "max_threads=" MAX_THREADS_DEFAULT,
+		 fsname);
 	if (fuse_opt_insert_arg(args, 1, defaults) ||
 	    fuse_opt_add_arg(args, mountpoint) ||
 	    fuse_opt_add_arg(args, "-oro"))
@@ -457,8 +473,11 @@ out:
 int main(int argc, char *argv[])
 {
 	struct fuse_args args = FUSE_ARGS_INIT(0, NULL);
-	struct cli cli = { .ttl = NAN, .ttl_running = NAN, .ttl_finished = NAN,
-			   .ttl_negative = NAN, .ttl_alias = NAN,
+	struct cli cli = { .ttl = NAN,
+			   .ttl_running = NAN,
+			   .ttl_finished = NAN,
+			   .ttl_negative = NAN,
+			   .ttl_alias = NAN,
 			   .timeout = NAN };
 	struct wb_settings settings = { 0 };
 	struct wb_viewer *viewer = NULL;
@@ -491,8 +510,9 @@ int main(int argc, char *argv[])
 	mountpoint = cli.pos[cli.npos - 1];
 	if (cli.npos == 2)
 		source = cli.pos[0];
-	if (!cli.base_url && source && (strncmp(source, "http://", 7) == 0 ||
-					strncmp(source, "https://", 8) == 0))
+	if (!cli.base_url && source &&
+	    (strncmp(source, "http://", 7) == 0 ||
+	     strncmp(source, "https://", 8) == 0))
 		cli.base_url = strdup(source);
 	if (make_options(&cli, &fs.opt) || fuse_argv(&args, source, mountpoint))
 		goto out;
@@ -502,7 +522,8 @@ int main(int argc, char *argv[])
 		goto out;
 	}
 	if (!settings.api_key) {
-		fprintf(stderr, "wandbfs: no API key for %s: set "
+		fprintf(stderr,
+			"wandbfs: no API key for %s: set "
 			"WANDB_API_KEY or add a ~/.netrc entry (wandb login)\n",
 			settings.base_url);
 		goto out;
@@ -531,7 +552,7 @@ int main(int argc, char *argv[])
 	rc = run_session(&fs, &args, &settings, viewer);
 out_fs:
 	wfs_nodes_free(fs.nodes); /* closes the readers of streamed files */
-	wfs_data_free(fs.data); /* before its client */
+	wfs_data_free(fs.data);   /* before its client */
 	wb_client_free(fs.client);
 	wfs_cache_free(fs.cache);
 	pthread_mutex_destroy(&fs.handles_mu);

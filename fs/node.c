@@ -172,7 +172,7 @@ struct wfs_nodes *wfs_nodes_new(const struct wfs_node_type *root_type)
 		free(t);
 		return NULL;
 	}
-	t->root.ino = 1; /* FUSE_ROOT_ID */
+	t->root.ino = 1;     /* FUSE_ROOT_ID */
 	t->root.nlookup = 1; /* never forgotten */
 	wb_strmap_init(&t->root.children);
 	t->next_generation = 1;
@@ -232,9 +232,8 @@ uint64_t wfs_node_child_ino(const struct wfs_node *parent, const char *name)
 	return h > 1 ? h : h + 2;
 }
 
-int wfs_node_child(struct wfs_nodes *t, struct wfs_node *dir,
-		   const char *name, const struct wfs_node_type *type,
-		   struct wfs_node **out)
+int wfs_node_child(struct wfs_nodes *t, struct wfs_node *dir, const char *name,
+		   const struct wfs_node_type *type, struct wfs_node **out)
 {
 	struct wfs_node *node;
 	int rc = 0;
@@ -247,9 +246,11 @@ int wfs_node_child(struct wfs_nodes *t, struct wfs_node *dir,
 	}
 	if (t->count >= WFS_NODES_MAX) {
 		if (!t->full_logged)
-			wb_log(WB_LOG_WARN, "node table full (%u nodes): "
+			wb_log(WB_LOG_WARN,
+			       "node table full (%u nodes): "
 			       "lookups fail with ENFILE until the kernel "
-			       "forgets some", WFS_NODES_MAX);
+			       "forgets some",
+			       WFS_NODES_MAX);
 		t->full_logged = 1;
 		rc = -ENFILE;
 		goto done;
@@ -324,8 +325,7 @@ const struct wfs_node *wfs_node_up(const struct wfs_node *node, int up)
 
 /* A symlink's attributes: its times and lifetime, and its target's length
  * as its size. */
-static int link_stat(struct wfs *fs, struct wfs_node *link,
-		     struct wfs_stat *st)
+static int link_stat(struct wfs *fs, struct wfs_node *link, struct wfs_stat *st)
 {
 	char *target = NULL;
 	int rc = link->type->readlink(fs, link, &target, st);
@@ -354,8 +354,10 @@ int wfs_node_attr(struct wfs *fs, struct wfs_node *node, struct stat *st,
 				     : node->type->stat(fs, node, &ds);
 		if (rc)
 			return rc;
-		st->st_mode = kind | (kind == S_IFDIR ? 0555
-					: kind == S_IFLNK ? 0777 : 0444);
+		st->st_mode = kind |
+			(kind == S_IFDIR           ? 0555
+				 : kind == S_IFLNK ? 0777
+						   : 0444);
 		st->st_nlink = kind == S_IFDIR ? 2 : 1;
 		if (kind != S_IFDIR) {
 			st->st_size = (off_t)ds.size;

@@ -75,8 +75,7 @@ void wfs_art_at_clear(struct wfs_art_at *at)
 
 /* The entry of a file node (with at filled, manifest included). */
 static int entry_at(struct wfs *fs, const struct wfs_node *file,
-		    struct wfs_art_at *at,
-		    const struct wb_manifest_entry **e)
+		    struct wfs_art_at *at, const struct wb_manifest_entry **e)
 {
 	int rc = wfs_art_at(fs, file, 1, at);
 
@@ -100,8 +99,8 @@ static int has_scheme(const char *ref, const char *scheme)
 static int entry_is_link(const struct wb_manifest_entry *e)
 {
 	return e->ref && !has_scheme(e->ref, "http://") &&
-	       !has_scheme(e->ref, "https://") &&
-	       !has_scheme(e->ref, "wandb-artifact://");
+		!has_scheme(e->ref, "https://") &&
+		!has_scheme(e->ref, "wandb-artifact://");
 }
 
 /* ---- directories: the version and its subdirectories -------------------- */
@@ -135,8 +134,8 @@ static int list_cb(void *ud, const char *name,
 		   const struct wb_manifest_entry *e)
 {
 	const struct wfs_node_type *type = !e ? &wfs_type_art_dir
-				: entry_is_link(e) ? &wfs_type_art_ref
-				: &wfs_type_art_file;
+		: entry_is_link(e)            ? &wfs_type_art_ref
+					      : &wfs_type_art_file;
 
 	return wfs_dirents_add(ud, name, type);
 }
@@ -155,8 +154,7 @@ static int tree_list(struct wfs *fs, struct wfs_node *dir,
 }
 
 /* Times of everything in a version: its creation. */
-static int tree_stat(struct wfs *fs, struct wfs_node *node,
-		     struct wfs_stat *st)
+static int tree_stat(struct wfs *fs, struct wfs_node *node, struct wfs_stat *st)
 {
 	struct wfs_art_version *v;
 	int rc = wfs_art_version_of(fs, version_node(node), &v);
@@ -216,9 +214,9 @@ static int version_xattrs(struct wfs *fs, struct wfs_node *dir,
 	snprintf(size, sizeof(size), "%lld", (long long)a->size);
 	snprintf(count, sizeof(count), "%lld", (long long)a->file_count);
 	aliases = join_commas(a->aliases, a->n_aliases);
-	if (a->producer_run && asprintf(&by, "%s/%s/%s", a->producer_entity,
-					a->producer_project,
-					a->producer_run) < 0)
+	if (a->producer_run &&
+	    asprintf(&by, "%s/%s/%s", a->producer_entity, a->producer_project,
+		     a->producer_run) < 0)
 		by = NULL;
 	if (!aliases || (a->producer_run && !by)) {
 		rc = -ENOMEM;
@@ -375,8 +373,7 @@ static void src_done(struct file_src *fsrc)
 	wfs_art_at_clear(&fsrc->at);
 }
 
-static int file_stat(struct wfs *fs, struct wfs_node *file,
-		     struct wfs_stat *st)
+static int file_stat(struct wfs *fs, struct wfs_node *file, struct wfs_stat *st)
 {
 	struct file_src f;
 	int rc = file_src(fs, file, &f);

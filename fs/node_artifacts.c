@@ -62,13 +62,17 @@ static int colls_of(struct wfs *fs, const struct wfs_node *dir,
 
 /* ---- names: <coll>:v<N>, <coll>:v<N>.json, <coll>:<alias> ------------ */
 
-enum name_kind { NAME_VERSION, NAME_JSON, NAME_ALIAS };
+enum name_kind {
+	NAME_VERSION,
+	NAME_JSON,
+	NAME_ALIAS
+};
 
 struct parsed {
-	char *coll;           /* malloc'd */
-	const char *rest;     /* after the first ':' */
+	char *coll;       /* malloc'd */
+	const char *rest; /* after the first ':' */
 	enum name_kind kind;
-	int64_t index;        /* NAME_VERSION, NAME_JSON */
+	int64_t index; /* NAME_VERSION, NAME_JSON */
 };
 
 /* "v<digits>" (no leading zero) of len bytes to its index, else -1. */
@@ -286,8 +290,7 @@ const struct wfs_node_type wfs_type_registry = {
 /* ---- <project>/artifacts/ ----------------------------------------------- */
 
 static int artifacts_lookup(struct wfs *fs, struct wfs_node *dir,
-			    const char *name,
-			    const struct wfs_node_type **type)
+			    const char *name, const struct wfs_node_type **type)
 {
 	struct wfs_names *types;
 	int rc = wfs_fetch_art_types(fs, wfs_node_up(dir, 2)->name,
@@ -345,8 +348,8 @@ const struct wfs_node_type wfs_type_art_json = {
 /* ---- <name>:<alias> -> <name>:v<N> -------------------------------------- */
 
 /* The target of an alias symlink; its times are the collection's. */
-static int alias_readlink(struct wfs *fs, struct wfs_node *link,
-			  char **target, struct wfs_stat *st)
+static int alias_readlink(struct wfs *fs, struct wfs_node *link, char **target,
+			  struct wfs_stat *st)
 {
 	const struct wfs_art_alias *al = NULL;
 	struct wfs_art_coll *c = NULL;
@@ -367,8 +370,8 @@ static int alias_readlink(struct wfs *fs, struct wfs_node *link,
 		al = wfs_art_coll_alias(c, p.rest);
 	if (!rc && !al)
 		rc = -ENOENT; /* the alias went away */
-	if (!rc && asprintf(target, "%s:v%lld", p.coll,
-			    (long long)al->version) < 0) {
+	if (!rc &&
+	    asprintf(target, "%s:v%lld", p.coll, (long long)al->version) < 0) {
 		*target = NULL;
 		rc = -ENOMEM;
 	}

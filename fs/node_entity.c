@@ -6,8 +6,8 @@
 #include "wfs_fetch.h"
 #include "wfs_node.h"
 
-static int entity_lookup(struct wfs *fs, struct wfs_node *dir,
-			 const char *name, const struct wfs_node_type **type)
+static int entity_lookup(struct wfs *fs, struct wfs_node *dir, const char *name,
+			 const struct wfs_node_type **type)
 {
 	struct wfs_project_rec *rec;
 	int rc;

@@ -31,8 +31,8 @@ static int run_file(struct wfs *fs, struct wfs_node *file, enum wfs_part part,
 	int rc;
 
 	rc = wfs_fetch_run_file(fs->fetch, wfs_node_up(run, 3)->name,
-				wfs_node_up(run, 2)->name, run->name, part,
-				&rf, ttl);
+				wfs_node_up(run, 2)->name, run->name, part, &rf,
+				ttl);
 	if (rc)
 		return rc;
 	*blob = rf->blob ? wfs_obj_ref(&rf->blob->obj) : NULL;

@@ -93,8 +93,8 @@ const struct wfs_node_type wfs_type_run_art_list = {
 	.stat = arts_stat,
 };
 
-static int link_readlink(struct wfs *fs, struct wfs_node *link,
-			 char **target, struct wfs_stat *st)
+static int link_readlink(struct wfs *fs, struct wfs_node *link, char **target,
+			 struct wfs_stat *st)
 {
 	struct wfs_run_arts *r;
 	long at;

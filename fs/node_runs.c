@@ -15,8 +15,8 @@ static int run_id_possible(const char *name)
 	size_t len = strlen(name);
 
 	return len && !strpbrk(name, ":;,#?'") &&
-	       !isspace((unsigned char)name[0]) &&
-	       !isspace((unsigned char)name[len - 1]);
+		!isspace((unsigned char)name[0]) &&
+		!isspace((unsigned char)name[len - 1]);
 }
 
 static int runs_lookup(struct wfs *fs, struct wfs_node *dir, const char *name,

@@ -49,10 +49,10 @@ static fuse_ino_t INO(struct wfs_node *node)
 static void op_init(void *userdata, struct fuse_conn_info *conn)
 {
 	static const unsigned wanted[] = {
-		FUSE_CAP_READDIRPLUS,      /* ls -l: one listing, no lookups */
+		FUSE_CAP_READDIRPLUS, /* ls -l: one listing, no lookups */
 		FUSE_CAP_READDIRPLUS_AUTO,
-		FUSE_CAP_PARALLEL_DIROPS,  /* lookups in one dir run at once */
-		FUSE_CAP_AUTO_INVAL_DATA,  /* new mtime/size drops old pages */
+		FUSE_CAP_PARALLEL_DIROPS, /* lookups in one dir run at once */
+		FUSE_CAP_AUTO_INVAL_DATA, /* new mtime/size drops old pages */
 	};
 	struct wfs *fs = userdata;
 
@@ -144,7 +144,7 @@ static void op_getattr(fuse_req_t req, fuse_ino_t ino,
 /* An open directory: a snapshot of its entries, so offsets stay valid
  * while the listing refreshes. */
 struct wfs_handle {
-	struct wfs_handle *prev, *next;  /* fs->handles, under handles_mu */
+	struct wfs_handle *prev, *next; /* fs->handles, under handles_mu */
 	struct wfs_dirents ents;
 };
 
@@ -252,8 +252,9 @@ static void readdir_common(fuse_req_t req, fuse_ino_t ino, size_t size,
 
 			name = d->name;
 			e.attr.st_mode = wfs_type_mode(d->type);
-			if (plus && wfs_node_child(fs->nodes, dir, name,
-						   d->type, &child) == 0) {
+			if (plus &&
+			    wfs_node_child(fs->nodes, dir, name, d->type,
+					   &child) == 0) {
 				if (wfs_node_attr(fs, child, &e.attr,
 						  &timeout) == 0) {
 					e.ino = INO(child);
@@ -421,8 +422,7 @@ static void op_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 	/* Names outside our namespaces (security.selinux, ACLs, which ls
 	 * probes on every file) are absent without asking the node. */
 	if (strncmp(name, WFS_XATTR_PREFIX, strlen(WFS_XATTR_PREFIX)) &&
-	    strncmp(name, WFS_XATTR_LINK_PREFIX,
-		    strlen(WFS_XATTR_LINK_PREFIX)))
+	    strncmp(name, WFS_XATTR_LINK_PREFIX, strlen(WFS_XATTR_LINK_PREFIX)))
 		return (void)fuse_reply_err(req, ENODATA);
 	rc = wfs_node_xattrs(FS(req), NODE(req, ino), &x);
 	if (rc) {

@@ -16,8 +16,8 @@ struct job {
 
 struct wfs_pool {
 	pthread_mutex_t mu;
-	pthread_cond_t work;   /* a job was queued, or stopping */
-	pthread_cond_t idle;   /* a job ended */
+	pthread_cond_t work; /* a job was queued, or stopping */
+	pthread_cond_t idle; /* a job ended */
 	struct job *head, *tail;
 	unsigned max, started, idle_threads, running;
 	int stopping, warned;
@@ -89,7 +89,8 @@ int wfs_pool_run(struct wfs_pool *p, void (*fn)(void *arg, int cancel),
 	if (!p->started) {
 		rc = -EAGAIN;
 		if (!p->warned)
-			wb_log(WB_LOG_WARN, "read-ahead: cannot start a "
+			wb_log(WB_LOG_WARN,
+			       "read-ahead: cannot start a "
 			       "thread; fetching in the reader's instead");
 		p->warned = 1;
 		free(j);

@@ -38,9 +38,9 @@
 
 #define JOBS_DEFAULT 8
 #define JOBS_MAX 64
-#define QUEUE_LEN 256           /* paths waiting for a reader */
+#define QUEUE_LEN 256 /* paths waiting for a reader */
 #define READ_BUF (1 << 20)
-#define TICK_NS 200000000L      /* progress redraw period */
+#define TICK_NS 200000000L /* progress redraw period */
 #define MOUNT_FSTYPE "fuse.wandbfs"
 
 struct job {
@@ -54,11 +54,11 @@ struct prefetch {
 	/* progress of the second */
 	atomic_uint_fast64_t files_done, bytes_done, failed;
 
-	pthread_mutex_t mu;     /* the queue and `done` */
+	pthread_mutex_t mu; /* the queue and `done` */
 	pthread_cond_t not_empty, not_full;
 	struct job queue[QUEUE_LEN];
 	size_t head, count;
-	int done;               /* the walk has ended */
+	int done; /* the walk has ended */
 
 	pthread_mutex_t out_mu; /* lines on stderr vs the bar */
 	int tty;                /* draw the bar */
@@ -72,7 +72,7 @@ static double seconds_since(const struct timespec *t0)
 
 	clock_gettime(CLOCK_MONOTONIC, &t);
 	return (double)(t.tv_sec - t0->tv_sec) +
-	       (double)(t.tv_nsec - t0->tv_nsec) / 1e9;
+		(double)(t.tv_nsec - t0->tv_nsec) / 1e9;
 }
 
 /* 1536 -> "1.50 KiB" */
@@ -113,8 +113,8 @@ static void unescape(char *s)
 	char *o = s;
 
 	for (; *s; s++) {
-		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' &&
-		    s[2] >= '0' && s[2] <= '7' && s[3] >= '0' && s[3] <= '7') {
+		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' &&
+		    s[2] <= '7' && s[3] >= '0' && s[3] <= '7') {
 			*o++ = (char)((s[1] - '0') << 6 | (s[2] - '0') << 3 |
 				      (s[3] - '0'));
 			s += 3;
@@ -132,8 +132,8 @@ static size_t covers(const char *mp, const char *path)
 
 	if (strcmp(mp, "/") == 0)
 		return 1;
-	return strncmp(mp, path, n) == 0 && (path[n] == '/' || !path[n])
-	       ? n : 0;
+	return strncmp(mp, path, n) == 0 && (path[n] == '/' || !path[n]) ? n
+									 : 0;
 }
 
 /* 0 when the innermost mount holding `real` is a wandbfs; -ENOTSUP when
@@ -339,10 +339,11 @@ static void draw(struct prefetch *p)
 {
 	uint64_t bytes = atomic_load(&p->bytes_done);
 	uint64_t files = atomic_load(&p->files_done) + atomic_load(&p->failed);
-	double secs = seconds_since(&p->start), rate = secs > 0 ? bytes / secs
-								 : 0;
-	double frac = p->bytes_total ? (double)bytes / p->bytes_total :
-		      p->files_total ? (double)files / p->files_total : 1;
+	double secs = seconds_since(&p->start),
+	       rate = secs > 0 ? bytes / secs : 0;
+	double frac = p->bytes_total ? (double)bytes / p->bytes_total
+		: p->files_total     ? (double)files / p->files_total
+				     : 1;
 	char done_s[16], total_s[16], rate_s[16], eta[48] = "--:--";
 	struct winsize ws;
 	int cols = 80, width, fill;
@@ -365,8 +366,10 @@ static void draw(struct prefetch *p)
 	width = width < 10 ? 10 : width > 40 ? 40 : width;
 	fill = (int)(frac * width);
 	pthread_mutex_lock(&p->out_mu);
-	fprintf(stderr, "\r\033[K%3d%% [%.*s%*s] %s/%s  %llu/%llu files  "
-		"%s/s  ETA %s", (int)(frac * 100), fill,
+	fprintf(stderr,
+		"\r\033[K%3d%% [%.*s%*s] %s/%s  %llu/%llu files  "
+		"%s/s  ETA %s",
+		(int)(frac * 100), fill,
 		"########################################", width - fill, "",
 		done_s, total_s, (unsigned long long)files,
 		(unsigned long long)p->files_total, rate_s, eta);
@@ -398,12 +401,13 @@ static void *progress(void *arg)
 static void usage(FILE *out)
 {
 	fprintf(out,
-"usage: wandbfs prefetch [-j N] [-q] PATH...\n"
-"Reads every file under each PATH (in a wandbfs mount) so that the mount's\n"
-"disk cache and the page cache hold them, e.g. before a training job.\n"
-"  -j, --jobs=N   files read in parallel (%d, at most %d)\n"
-"  -q, --quiet    no progress bar (one summary line is always printed)\n"
-"  -h, --help\n", JOBS_DEFAULT, JOBS_MAX);
+		"usage: wandbfs prefetch [-j N] [-q] PATH...\n"
+		"Reads every file under each PATH (in a wandbfs mount) so that the mount's\n"
+		"disk cache and the page cache hold them, e.g. before a training job.\n"
+		"  -j, --jobs=N   files read in parallel (%d, at most %d)\n"
+		"  -q, --quiet    no progress bar (one summary line is always printed)\n"
+		"  -h, --help\n",
+		JOBS_DEFAULT, JOBS_MAX);
 }
 
 /* Resolves every PATH and checks it is in a wandbfs mount; prints why
@@ -477,8 +481,10 @@ int wfs_prefetch_cmd(int argc, char *argv[])
 			errno = 0;
 			jobs = strtol(optarg, &end, 10);
 			if (errno || *end || jobs < 1 || jobs > JOBS_MAX) {
-				fprintf(stderr, "wandbfs prefetch: -j wants "
-					"1..%d, not '%s'\n", JOBS_MAX, optarg);
+				fprintf(stderr,
+					"wandbfs prefetch: -j wants "
+					"1..%d, not '%s'\n",
+					JOBS_MAX, optarg);
 				return 2;
 			}
 			break;

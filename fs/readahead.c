@@ -8,14 +8,14 @@
 #include "wfs_readahead.h"
 
 struct stream {
-	char *listing;      /* NULL = free slot */
-	unsigned walk;      /* which of the listing's walks */
-	uint64_t used;      /* LRU stamp */
-	int active;         /* a walk is in progress */
-	int listed;         /* the listing was fetched since the last access */
-	size_t last;        /* position of the last access */
-	size_t frontier;    /* positions below it are covered by this walk */
-	size_t window;      /* runs covered ahead of the reader's group */
+	char *listing;   /* NULL = free slot */
+	unsigned walk;   /* which of the listing's walks */
+	uint64_t used;   /* LRU stamp */
+	int active;      /* a walk is in progress */
+	int listed;      /* the listing was fetched since the last access */
+	size_t last;     /* position of the last access */
+	size_t frontier; /* positions below it are covered by this walk */
+	size_t window;   /* runs covered ahead of the reader's group */
 	unsigned parts;
 };
 
@@ -69,7 +69,8 @@ static struct stream *stream_of(struct wfs_ra *ra, const char *listing,
 	if (!copy)
 		return NULL;
 	free(lru->listing);
-	*lru = (struct stream){ .listing = copy, .walk = walk,
+	*lru = (struct stream){ .listing = copy,
+				.walk = walk,
 				.used = ++ra->clock };
 	return lru;
 }
@@ -124,7 +125,8 @@ void wfs_ra_access(struct wfs_ra *ra, const char *listing,
 		s->active = 1;
 		s->parts = a->part;
 		s->window = s->listed && a->pos < g
-			    ? min_size(a->limit, ra->boost * g) : 0;
+			? min_size(a->limit, ra->boost * g)
+			: 0;
 		s->frontier = start;
 	}
 	s->listed = 0;

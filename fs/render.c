@@ -153,14 +153,14 @@ int wfs_names_add(struct wfs_names *l, const char *name)
 		return -ENOMEM;
 	/* Positions are stored +1 so that a hit is never NULL. */
 	if (wb_strmap_put(l->index, copy, (void *)(uintptr_t)(l->n + 1),
-			   NULL)) {
+			  NULL)) {
 		free(copy);
 		return -ENOMEM;
 	}
 	l->v[l->n++] = copy;
 	/* Charge the string, the pointer, and roughly two hash slots. */
-	l->obj.bytes += len + 1 + sizeof(char *) +
-			2 * sizeof(struct wb_strmap_slot);
+	l->obj.bytes +=
+		len + 1 + sizeof(char *) + 2 * sizeof(struct wb_strmap_slot);
 	return 0;
 }
 
@@ -183,7 +183,7 @@ void wfs_names_sort(struct wfs_names *l)
 	qsort(l->v, l->n, sizeof(*l->v), cmp_names);
 	for (size_t i = 0; i < l->n; i++)
 		wb_strmap_put(l->index, l->v[i], (void *)(uintptr_t)(i + 1),
-			       NULL); /* replaces: cannot fail */
+			      NULL); /* replaces: cannot fail */
 }
 
 int wfs_name_usable(const char *name)
@@ -191,7 +191,7 @@ int wfs_name_usable(const char *name)
 	size_t len = name ? strlen(name) : 0;
 
 	return len > 0 && len <= NAME_BYTES_MAX && !strchr(name, '/') &&
-	       strcmp(name, ".") != 0 && strcmp(name, "..") != 0;
+		strcmp(name, ".") != 0 && strcmp(name, "..") != 0;
 }
 
 /* ---- projects ------------------------------------------------------------ */
@@ -245,11 +245,16 @@ static void run_free(struct wfs_obj *o)
 
 /* The light fields metadata.json shows that are strings. */
 static const size_t light_strs[] = {
-	offsetof(struct wb_run, id), offsetof(struct wb_run, name),
-	offsetof(struct wb_run, display_name), offsetof(struct wb_run, state),
-	offsetof(struct wb_run, group), offsetof(struct wb_run, job_type),
-	offsetof(struct wb_run, notes), offsetof(struct wb_run, description),
-	offsetof(struct wb_run, commit), offsetof(struct wb_run, host),
+	offsetof(struct wb_run, id),
+	offsetof(struct wb_run, name),
+	offsetof(struct wb_run, display_name),
+	offsetof(struct wb_run, state),
+	offsetof(struct wb_run, group),
+	offsetof(struct wb_run, job_type),
+	offsetof(struct wb_run, notes),
+	offsetof(struct wb_run, description),
+	offsetof(struct wb_run, commit),
+	offsetof(struct wb_run, host),
 	offsetof(struct wb_run, sweep_name),
 	offsetof(struct wb_run, created_at),
 	offsetof(struct wb_run, heartbeat_at),
@@ -323,8 +328,8 @@ int wfs_render_run(struct wb_run *r, const struct wfs_run_rec *prev,
 	rec->run = r;
 	atomic_init(&rec->metadata, NULL);
 	if (prev) {
-		struct wfs_blob *pm = atomic_load(
-			&((struct wfs_run_rec *)prev)->metadata);
+		struct wfs_blob *pm =
+			atomic_load(&((struct wfs_run_rec *)prev)->metadata);
 
 		rec->prev = pm ? wfs_obj_ref(&pm->obj) : NULL;
 	}

@@ -34,8 +34,8 @@ static cJSON *metadata_item(const struct wb_artifact *a)
 
 	if (t)
 		return t;
-	wb_log(WB_LOG_WARN, "%s/%s/%s:%s: metadata is not JSON (%s)",
-	       a->entity, a->project, a->collection, a->version, err.msg);
+	wb_log(WB_LOG_WARN, "%s/%s/%s:%s: metadata is not JSON (%s)", a->entity,
+	       a->project, a->collection, a->version, err.msg);
 	return cJSON_CreateString(a->metadata);
 }
 
@@ -101,8 +101,7 @@ static cJSON *version_tree(const struct wb_artifact *a, const char *url)
 	return wb_jb_done(&o, &rc);
 }
 
-struct wfs_art_version *wfs_render_art_version(struct wb_artifact *a,
-					       char *url)
+struct wfs_art_version *wfs_render_art_version(struct wb_artifact *a, char *url)
 {
 	struct wfs_art_version *v = calloc(1, sizeof(*v));
 	cJSON *tree;

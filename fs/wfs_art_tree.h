@@ -29,7 +29,11 @@ size_t wfs_art_manifest_bytes(const struct wb_manifest *m);
 
 /* A manifest entry path as it is reached in the tree: the directory ("" =
  * the version directory) and a name in it. */
-enum wfs_art_kind { WFS_ART_ABSENT, WFS_ART_FILE, WFS_ART_DIR };
+enum wfs_art_kind {
+	WFS_ART_ABSENT,
+	WFS_ART_FILE,
+	WFS_ART_DIR
+};
 
 /* What `name` is in directory dir; *entry receives a file's entry. */
 enum wfs_art_kind wfs_art_tree_lookup(const struct wb_manifest *m,

@@ -27,24 +27,24 @@
 struct wfs_art_version {
 	struct wfs_obj obj;
 	struct wb_artifact *a;
-	char *url;                /* its web page */
-	struct wfs_blob *json;    /* <name>:v<N>.json */
-	time_t ctime;             /* createdAt: also every file's mtime */
+	char *url;             /* its web page */
+	struct wfs_blob *json; /* <name>:v<N>.json */
+	time_t ctime;          /* createdAt: also every file's mtime */
 };
 
 /* A collection: its versions in version order and its aliases. */
 struct wfs_art_alias {
-	char *name;               /* latest, best ... (never vN) */
-	int64_t version;          /* the version index it names */
+	char *name;      /* latest, best ... (never vN) */
+	int64_t version; /* the version index it names */
 };
 
 struct wfs_art_coll {
 	struct wfs_obj obj;
 	size_t n_versions;
-	int64_t *versions;        /* version indexes, ascending */
+	int64_t *versions; /* version indexes, ascending */
 	size_t n_aliases;
 	struct wfs_art_alias *aliases; /* sorted by name (bytewise) */
-	time_t mtime;             /* newest version's createdAt */
+	time_t mtime;                  /* newest version's createdAt */
 };
 
 /* The alias `name` of c, or NULL. */
@@ -56,7 +56,7 @@ const struct wfs_art_alias *wfs_art_coll_alias(const struct wfs_art_coll *c,
  * so it is fetched and logged once. */
 struct wfs_art_manifest {
 	struct wfs_obj obj;
-	struct wb_manifest *m;    /* NULL when err */
+	struct wb_manifest *m; /* NULL when err */
 	int err;
 };
 
@@ -72,8 +72,8 @@ struct wfs_run_arts {
 /* The organization registry/ shows (none: both NULL, kept as such). */
 struct wfs_art_org {
 	struct wfs_obj obj;
-	char *name;               /* display name */
-	char *org_entity;         /* the entity owning its registry projects */
+	char *name;       /* display name */
+	char *org_entity; /* the entity owning its registry projects */
 };
 
 /* Where the versions of a directory of collections live: a project's
@@ -90,9 +90,8 @@ void wfs_art_where_clear(struct wfs_art_where *w);
 /* Artifact types of a project, collections of one type (sorted names). */
 int wfs_fetch_art_types(struct wfs *fs, const char *ent, const char *proj,
 			struct wfs_names **out);
-int wfs_fetch_art_collections(struct wfs *fs, const char *ent,
-			      const char *proj, const char *type,
-			      struct wfs_names **out);
+int wfs_fetch_art_collections(struct wfs *fs, const char *ent, const char *proj,
+			      const char *type, struct wfs_names **out);
 
 /* A collection's versions and aliases (also stores each version). */
 int wfs_fetch_art_coll(struct wfs *fs, const struct wfs_art_where *w,

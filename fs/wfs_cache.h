@@ -30,35 +30,35 @@ struct wfs_obj {
 /* Initialise with one reference held by the caller. */
 void wfs_obj_init(struct wfs_obj *o, size_t bytes,
 		  void (*free_fn)(struct wfs_obj *o));
-void *wfs_obj_ref(struct wfs_obj *o);    /* returns o; NULL-safe */
-void wfs_obj_unref(struct wfs_obj *o);   /* NULL-safe */
+void *wfs_obj_ref(struct wfs_obj *o);  /* returns o; NULL-safe */
+void wfs_obj_unref(struct wfs_obj *o); /* NULL-safe */
 
 /* ---- policy ----------------------------------------------------------- */
 
 /* Freshness classes: how long a value may be served without asking. */
 enum wfs_class {
-	WFS_CLASS_LISTING,  /* entity/project/run listings, entity & project
+	WFS_CLASS_LISTING,   /* entity/project/run listings, entity & project
 			       metadata: new things appear */
-	WFS_CLASS_RUNNING,  /* a run that is running/pending: changes as you
+	WFS_CLASS_RUNNING,   /* a run that is running/pending: changes as you
 			       look */
-	WFS_CLASS_FINISHED, /* a run in a final state: rarely changes */
-	WFS_CLASS_NEGATIVE, /* a confirmed-absent name */
-	WFS_CLASS_IMMUTABLE,/* an artifact version, its manifest and files:
+	WFS_CLASS_FINISHED,  /* a run in a final state: rarely changes */
+	WFS_CLASS_NEGATIVE,  /* a confirmed-absent name */
+	WFS_CLASS_IMMUTABLE, /* an artifact version, its manifest and files:
 			       never change once committed; kept until
 			       evicted by the memory bound */
-	WFS_CLASS_ALIAS,    /* an artifact alias (latest, best ...): moves
+	WFS_CLASS_ALIAS,     /* an artifact alias (latest, best ...): moves
 			       when versions are logged or linked */
 	WFS_CLASS_COUNT
 };
 
 struct wfs_cache_policy {
-	double ttl;           /* LISTING, seconds */
-	double ttl_running;   /* RUNNING */
-	double ttl_finished;  /* FINISHED */
-	double ttl_negative;  /* NEGATIVE */
-	double ttl_alias;     /* ALIAS */
-	size_t max_bytes;     /* memory bound over all values */
-	size_t max_negative;  /* bound on negative entries */
+	double ttl;          /* LISTING, seconds */
+	double ttl_running;  /* RUNNING */
+	double ttl_finished; /* FINISHED */
+	double ttl_negative; /* NEGATIVE */
+	double ttl_alias;    /* ALIAS */
+	size_t max_bytes;    /* memory bound over all values */
+	size_t max_negative; /* bound on negative entries */
 };
 
 #define WFS_TTL_DEFAULT 60.0
@@ -100,17 +100,17 @@ double wfs_cache_ttl(const struct wfs_cache *c, enum wfs_class cls);
 size_t wfs_cache_max_value(const struct wfs_cache *c);
 
 enum wfs_hit {
-	WFS_MISS = 0,   /* nothing usable */
-	WFS_FRESH,      /* *out = value within its TTL */
-	WFS_STALE,      /* *out = expired value (only with WFS_GET_STALE) */
-	WFS_ABSENT,     /* a fresh negative entry: confirmed absent */
+	WFS_MISS = 0, /* nothing usable */
+	WFS_FRESH,    /* *out = value within its TTL */
+	WFS_STALE,    /* *out = expired value (only with WFS_GET_STALE) */
+	WFS_ABSENT,   /* a fresh negative entry: confirmed absent */
 };
 
 #define WFS_GET_STALE 1 /* also return expired values (as WFS_STALE) */
 
 /* Look key up. On WFS_FRESH/WFS_STALE *out receives a reference. */
-enum wfs_hit wfs_cache_get(struct wfs_cache *c, const char *key,
-			   unsigned flags, struct wfs_obj **out);
+enum wfs_hit wfs_cache_get(struct wfs_cache *c, const char *key, unsigned flags,
+			   struct wfs_obj **out);
 
 /* The same, and *left (may be NULL) receives the seconds the value stays
  * fresh: what the kernel may be told to keep it for (0 unless

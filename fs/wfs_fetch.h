@@ -33,18 +33,18 @@
 
 /* The parts of a run, each its own cache entry. */
 enum wfs_part {
-	WFS_PART_LIGHT,    /* struct wfs_run_rec */
-	WFS_PART_CONFIG,   /* struct wfs_run_file: config.json */
-	WFS_PART_SUMMARY,  /* struct wfs_run_file: summary.json */
+	WFS_PART_LIGHT,   /* struct wfs_run_rec */
+	WFS_PART_CONFIG,  /* struct wfs_run_file: config.json */
+	WFS_PART_SUMMARY, /* struct wfs_run_file: summary.json */
 	WFS_PARTS
 };
 
 #define WFS_PREFETCH_RUNS_DEFAULT 1000
 
 struct wfs_fetch_config {
-	struct wfs_cache *cache;    /* borrowed; outlives the fetcher */
+	struct wfs_cache *cache; /* borrowed; outlives the fetcher */
 	struct wfs_backend backend;
-	double (*clock)(void);      /* monotonic seconds; NULL = the system's
+	double (*clock)(void); /* monotonic seconds; NULL = the system's
 				       (the cache should share it) */
 	/* Most runs read ahead of a walk; also caps a group (1 = one run per
 	 * request, no read-ahead). 0 = WFS_PREFETCH_RUNS_DEFAULT. */
@@ -96,8 +96,8 @@ int wfs_fetch_run(struct wfs_fetch *f, const char *ent, const char *proj,
 		  const char *run, struct wfs_run_rec **out, double *ttl);
 
 /* A heavy file of a run: part is WFS_PART_CONFIG or WFS_PART_SUMMARY. */
-int wfs_fetch_run_file(struct wfs_fetch *f, const char *ent,
-		       const char *proj, const char *run, enum wfs_part part,
+int wfs_fetch_run_file(struct wfs_fetch *f, const char *ent, const char *proj,
+		       const char *run, enum wfs_part part,
 		       struct wfs_run_file **out, double *ttl);
 
 /* Client error code to what the kernel gets (see above); logs why. */

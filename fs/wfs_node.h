@@ -69,8 +69,8 @@ void wfs_dirents_free(struct wfs_dirents *d);
 
 /* Extended attributes of a node, in the order added (listxattr order). */
 struct wfs_xattr {
-	char *name;     /* full name, e.g. "user.wandb.digest" */
-	char *value;    /* not NUL-terminated in the reply: len bytes */
+	char *name;  /* full name, e.g. "user.wandb.digest" */
+	char *value; /* not NUL-terminated in the reply: len bytes */
 	size_t len;
 };
 
@@ -89,7 +89,7 @@ int wfs_xattrs_add_int(struct wfs_xattrs *x, const char *name, int64_t value);
 void wfs_xattrs_free(struct wfs_xattrs *x);
 
 struct wfs_node_type {
-	const char *name;  /* for logs */
+	const char *name; /* for logs */
 	int is_dir;
 	/* Directories. lookup: the type of child `name`, -ENOENT when it
 	 * does not exist (confirmed), other negative errno on failure. */
@@ -98,7 +98,7 @@ struct wfs_node_type {
 	int (*list)(struct wfs *fs, struct wfs_node *dir,
 		    struct wfs_dirents *out);
 	int (*stat)(struct wfs *fs, struct wfs_node *node,
-		    struct wfs_stat *out);  /* directories, streamed files */
+		    struct wfs_stat *out); /* directories, streamed files */
 	/* Whole-blob files: the current content (new reference) and how many
 	 * seconds it stays fresh (as wfs_stat.ttl). */
 	int (*content)(struct wfs *fs, struct wfs_node *file,
@@ -155,15 +155,15 @@ int wfs_fixed_list(const struct wfs_fixed_child *tab, struct wfs_dirents *out);
 
 struct wfs_node {
 	const struct wfs_node_type *type;
-	struct wfs_node *parent;  /* holds a reference; NULL for the root */
+	struct wfs_node *parent; /* holds a reference; NULL for the root */
 	char *name;
-	uint64_t ino;             /* st_ino */
+	uint64_t ino; /* st_ino */
 	uint64_t generation;
-	_Atomic(void *) stream;   /* streamed files: the reader, from the
+	_Atomic(void *) stream; /* streamed files: the reader, from the
 				     first read until the node goes */
 	/* Under the node table lock: */
-	uint64_t nlookup;         /* the kernel's lookups */
-	uint64_t refs;            /* live children */
+	uint64_t nlookup; /* the kernel's lookups */
+	uint64_t refs;    /* live children */
 	struct wb_strmap children;
 };
 
@@ -179,9 +179,8 @@ size_t wfs_nodes_count(struct wfs_nodes *t);
 
 /* The child `name` of dir (created with `type` if new), with one more
  * kernel lookup counted. 0, -ENOMEM or -ENFILE. */
-int wfs_node_child(struct wfs_nodes *t, struct wfs_node *dir,
-		   const char *name, const struct wfs_node_type *type,
-		   struct wfs_node **out);
+int wfs_node_child(struct wfs_nodes *t, struct wfs_node *dir, const char *name,
+		   const struct wfs_node_type *type, struct wfs_node **out);
 /* The st_ino a child `name` of dir has (or will have). */
 uint64_t wfs_node_child_ino(const struct wfs_node *dir, const char *name);
 
@@ -208,17 +207,17 @@ int wfs_node_xattrs(struct wfs *fs, struct wfs_node *node,
 
 /* ---- the tree (one node_*.c file per type) ------------------------------ */
 
-extern const struct wfs_node_type wfs_type_root;          /* node_root.c */
-extern const struct wfs_node_type wfs_type_entity;        /* node_entity.c */
-extern const struct wfs_node_type wfs_type_project;       /* node_project.c */
-extern const struct wfs_node_type wfs_type_runs;          /* node_runs.c */
-extern const struct wfs_node_type wfs_type_run;           /* node_run.c */
-extern const struct wfs_node_type wfs_type_project_json;  /* node_json.c */
+extern const struct wfs_node_type wfs_type_root;         /* node_root.c */
+extern const struct wfs_node_type wfs_type_entity;       /* node_entity.c */
+extern const struct wfs_node_type wfs_type_project;      /* node_project.c */
+extern const struct wfs_node_type wfs_type_runs;         /* node_runs.c */
+extern const struct wfs_node_type wfs_type_run;          /* node_run.c */
+extern const struct wfs_node_type wfs_type_project_json; /* node_json.c */
 extern const struct wfs_node_type wfs_type_config_json;
 extern const struct wfs_node_type wfs_type_summary_json;
 extern const struct wfs_node_type wfs_type_metadata_json;
 /* artifacts and registries */
-extern const struct wfs_node_type wfs_type_artifacts;     /* node_artifacts.c */
+extern const struct wfs_node_type wfs_type_artifacts; /* node_artifacts.c */
 extern const struct wfs_node_type wfs_type_art_type;
 extern const struct wfs_node_type wfs_type_art_json;
 extern const struct wfs_node_type wfs_type_art_alias;
@@ -228,7 +227,7 @@ extern const struct wfs_node_type wfs_type_art_version;
 extern const struct wfs_node_type wfs_type_art_dir;
 extern const struct wfs_node_type wfs_type_art_file;
 extern const struct wfs_node_type wfs_type_art_ref;
-extern const struct wfs_node_type wfs_type_registries;    /* node_registry.c */
+extern const struct wfs_node_type wfs_type_registries; /* node_registry.c */
 /* node_run_artifacts.c */
 extern const struct wfs_node_type wfs_type_run_artifacts;
 extern const struct wfs_node_type wfs_type_run_art_list;

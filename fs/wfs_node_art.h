@@ -21,9 +21,9 @@ int wfs_art_version_of(struct wfs *fs, const struct wfs_node *node,
 /* The version behind a node inside a version directory (the version
  * directory itself included). */
 struct wfs_art_at {
-	struct wfs_art_version *v;   /* reference */
-	struct wfs_art_manifest *m;  /* reference, when asked for */
-	char *path;                  /* the node's path in the version ("" for
+	struct wfs_art_version *v;  /* reference */
+	struct wfs_art_manifest *m; /* reference, when asked for */
+	char *path;                 /* the node's path in the version ("" for
 					the version directory), malloc'd */
 };
 

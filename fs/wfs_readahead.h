@@ -40,13 +40,13 @@ void wfs_ra_free(struct wfs_ra *ra);
 void wfs_ra_listed(struct wfs_ra *ra, const char *listing);
 
 struct wfs_ra_access {
-	size_t pos;      /* the run's position in the listing */
-	size_t n;        /* entries in the listing */
-	size_t group;    /* runs one request carries (> 0) */
-	size_t limit;    /* most runs to cover ahead of the reader's group */
-	unsigned walk;   /* which walk of the listing (< WFS_RA_WALKS) */
-	unsigned part;   /* what was read (one bit; the caller's numbering) */
-	int demand;      /* the run's part must be fetched now */
+	size_t pos;    /* the run's position in the listing */
+	size_t n;      /* entries in the listing */
+	size_t group;  /* runs one request carries (> 0) */
+	size_t limit;  /* most runs to cover ahead of the reader's group */
+	unsigned walk; /* which walk of the listing (< WFS_RA_WALKS) */
+	unsigned part; /* what was read (one bit; the caller's numbering) */
+	int demand;    /* the run's part must be fetched now */
 };
 
 struct wfs_ra_plan {

@@ -72,7 +72,7 @@ int wfs_name_usable(const char *name);
 struct wfs_project_rec {
 	struct wfs_obj obj;
 	time_t ctime, mtime;
-	struct wfs_blob *json;      /* project.json */
+	struct wfs_blob *json; /* project.json */
 };
 
 /* Render a project; prev (may be NULL) lends unchanged blobs. NULL on OOM. */
@@ -86,11 +86,11 @@ struct wfs_project_rec *wfs_render_project(const struct wb_project *p,
  * time it is asked for, not for every run a listing brings. */
 struct wfs_run_rec {
 	struct wfs_obj obj;
-	enum wfs_class cls;         /* from the run's state */
-	time_t ctime, mtime;        /* createdAt, heartbeatAt */
-	struct wb_run *run;         /* the light fields (owned) */
+	enum wfs_class cls;                  /* from the run's state */
+	time_t ctime, mtime;                 /* createdAt, heartbeatAt */
+	struct wb_run *run;                  /* the light fields (owned) */
 	_Atomic(struct wfs_blob *) metadata; /* NULL until rendered */
-	struct wfs_blob *prev;      /* metadata.json of the record this one
+	struct wfs_blob *prev; /* metadata.json of the record this one
 				       replaced, lent to the rendering */
 };
 
@@ -110,10 +110,10 @@ struct wfs_blob *wfs_run_metadata(struct wfs_run_rec *rec, const char *entity,
  * the light record so each is fetched only when read. */
 struct wfs_run_file {
 	struct wfs_obj obj;
-	enum wfs_class cls;         /* from the run's state when fetched */
-	struct wfs_blob *blob;      /* NULL when the server's text cannot be
+	enum wfs_class cls;    /* from the run's state when fetched */
+	struct wfs_blob *blob; /* NULL when the server's text cannot be
 				       read as JSON, with */
-	int err;                    /* the negative errno why (logged once) */
+	int err;               /* the negative errno why (logged once) */
 };
 
 /* Render the heavy field `field` of r (WB_RUN_CONFIG: config.json, the

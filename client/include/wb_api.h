@@ -23,11 +23,11 @@
 struct wb_viewer {
 	char *id;
 	char *username;
-	char *entity;     /* default entity */
-	char *email;      /* may be NULL */
-	char **teams;     /* team entity names */
+	char *entity; /* default entity */
+	char *email;  /* may be NULL */
+	char **teams; /* team entity names */
 	size_t n_teams;
-	char **orgs;      /* organization display names (none when the server
+	char **orgs;         /* organization display names (none when the server
 			     predates Organization.orgEntity) */
 	char **org_entities; /* org entity names, parallel to orgs; an entry
 				is NULL when the server sent none */
@@ -47,8 +47,8 @@ struct wb_entity {
 	int is_team;
 };
 
-int wb_entity_get(struct wb_client *c, const char *name,
-		  struct wb_entity **out, struct wb_error *err);
+int wb_entity_get(struct wb_client *c, const char *name, struct wb_entity **out,
+		  struct wb_error *err);
 void wb_entity_free(struct wb_entity *e);
 
 /* ---- projects -------------------------------------------------------- */
@@ -57,13 +57,13 @@ struct wb_project {
 	char *id;
 	char *name;
 	char *entity;
-	char *description;  /* may be NULL */
-	char *created_at;   /* ISO-8601 as the server sent it */
-	char *updated_at;   /* may be NULL */
-	char *access;       /* may be NULL */
-	int64_t run_count;  /* -1 when not fetched */
-	int read_only;      /* -1 when unknown */
-	char *web_url;      /* {app}/{entity}/{project}/workspace */
+	char *description; /* may be NULL */
+	char *created_at;  /* ISO-8601 as the server sent it */
+	char *updated_at;  /* may be NULL */
+	char *access;      /* may be NULL */
+	int64_t run_count; /* -1 when not fetched */
+	int read_only;     /* -1 when unknown */
+	char *web_url;     /* {app}/{entity}/{project}/workspace */
 };
 
 /* A project as a JSON object with the SDK's names, in this order: name
@@ -95,10 +95,10 @@ enum {
 
 struct wb_run {
 	/* light fields (always present in a listing) */
-	char *id;            /* opaque storage id */
-	char *name;          /* the run ID: the path component */
+	char *id;   /* opaque storage id */
+	char *name; /* the run ID: the path component */
 	char *display_name;
-	char *state;         /* running, finished, crashed, failed, ... */
+	char *state; /* running, finished, crashed, failed, ... */
 	char *group;
 	char *job_type;
 	char *notes;
@@ -118,9 +118,9 @@ struct wb_run {
 	char *web_url;              /* {app}/{entity}/{project}/runs/{name} */
 	/* heavy fields: the server's JSON text verbatim, NULL unless requested
 	 * (a requested field the server sent as null becomes "{}"). */
-	unsigned heavy;      /* which heavy fields were fetched (WB_RUN_*) */
-	char *config;        /* wrapped: {"lr": {"value": 0.1}, "_wandb": ...} */
-	char *summary;       /* summaryMetrics */
+	unsigned heavy; /* which heavy fields were fetched (WB_RUN_*) */
+	char *config;   /* wrapped: {"lr": {"value": 0.1}, "_wandb": ...} */
+	char *summary;  /* summaryMetrics */
 	char *system_metrics;
 	char *history_keys;
 };
@@ -145,8 +145,8 @@ typedef int (*wb_run_cb)(void *ud, struct wb_run *r);
  * summaryMetrics; systemMetrics; historyKeys). Both the filesystem's
  * metadata.json and wandbfs-query print it. 0, -ENOMEM, or -EBADMSG when a
  * heavy field is not JSON; caller cJSON_Delete()s *out. */
-int wb_run_json(const struct wb_run *r, const char *entity,
-		const char *project, unsigned heavy, cJSON **out);
+int wb_run_json(const struct wb_run *r, const char *entity, const char *project,
+		unsigned heavy, cJSON **out);
 
 /* List runs of a project, every page, deduplicated by name. -ENOENT when the
  * project is null. */

@@ -39,13 +39,13 @@ void wb_artifact_type_free(struct wb_artifact_type *t);
 struct wb_artifact_collection {
 	char *id;
 	char *name;
-	char *type;         /* defaultArtifactType.name, or NULL */
-	char *entity;       /* the owning project's entity and name */
+	char *type;   /* defaultArtifactType.name, or NULL */
+	char *entity; /* the owning project's entity and name */
 	char *project;
-	char *description;  /* or NULL */
+	char *description; /* or NULL */
 	char *created_at;
-	char *updated_at;   /* or NULL */
-	int is_portfolio;   /* 1 = ArtifactPortfolio (links), 0 = sequence */
+	char *updated_at; /* or NULL */
+	int is_portfolio; /* 1 = ArtifactPortfolio (links), 0 = sequence */
 };
 
 typedef int (*wb_artifact_collection_cb)(void *ud,
@@ -64,27 +64,27 @@ void wb_artifact_collection_free(struct wb_artifact_collection *col);
 /* One artifact version as addressed through one collection (a sequence, or
  * a portfolio / registry collection linking it). */
 struct wb_artifact {
-	char *id;           /* base64 global id */
-	char *entity;       /* as addressed (canonical names from the server) */
+	char *id;     /* base64 global id */
+	char *entity; /* as addressed (canonical names from the server) */
 	char *project;
 	char *collection;
-	char *version;      /* "vN": the index in *this* collection */
-	char **aliases;     /* aliases in this collection, without "vN" ones */
+	char *version;  /* "vN": the index in *this* collection */
+	char **aliases; /* aliases in this collection, without "vN" ones */
 	size_t n_aliases;
 	char *type;
-	char *source_entity;     /* the sequence that logged it */
+	char *source_entity; /* the sequence that logged it */
 	char *source_project;
 	char *source_collection;
-	int64_t source_version;  /* versionIndex in the sequence, -1 unknown */
-	int is_link;        /* addressed through a portfolio */
-	char *state;        /* PENDING, COMMITTED, DELETED */
-	char *digest;       /* manifest digest */
-	int64_t size;       /* bytes incl. references, -1 unknown */
-	int64_t file_count; /* -1 unknown */
-	char *description;  /* or NULL */
-	char *metadata;     /* JSON text, "{}" when null */
+	int64_t source_version; /* versionIndex in the sequence, -1 unknown */
+	int is_link;            /* addressed through a portfolio */
+	char *state;            /* PENDING, COMMITTED, DELETED */
+	char *digest;           /* manifest digest */
+	int64_t size;           /* bytes incl. references, -1 unknown */
+	int64_t file_count;     /* -1 unknown */
+	char *description;      /* or NULL */
+	char *metadata;         /* JSON text, "{}" when null */
 	char *created_at;
-	char *updated_at;   /* or NULL */
+	char *updated_at;       /* or NULL */
 	char *producer_entity;  /* the run that logged it (createdBy); all */
 	char *producer_project; /* three NULL when a user logged it outside */
 	char *producer_run;     /* a run */
@@ -118,7 +118,10 @@ int wb_artifact_get(struct wb_client *c, const char *entity,
  * (WB_RUN_USED: inputArtifacts), each addressed through its source
  * sequence, every page (per_page 0 = 100). -ENOENT for a null project or
  * run. */
-enum wb_run_artifacts { WB_RUN_LOGGED, WB_RUN_USED };
+enum wb_run_artifacts {
+	WB_RUN_LOGGED,
+	WB_RUN_USED
+};
 int wb_run_artifacts_list(struct wb_client *c, const char *entity,
 			  const char *project, const char *run,
 			  enum wb_run_artifacts which, int per_page,
@@ -142,7 +145,10 @@ void wb_artifact_free(struct wb_artifact *a);
 
 /* ---- manifest --------------------------------------------------------- */
 
-enum wb_storage_layout { WB_LAYOUT_V1 = 1, WB_LAYOUT_V2 = 2 };
+enum wb_storage_layout {
+	WB_LAYOUT_V1 = 1,
+	WB_LAYOUT_V2 = 2
+};
 
 struct wb_manifest_entry {
 	char *path;              /* validated relative path */
@@ -154,10 +160,10 @@ struct wb_manifest_entry {
 };
 
 struct wb_manifest {
-	int version;               /* manifest format version (1) */
-	char *storage_policy;      /* e.g. "wandb-storage-policy-v1" */
+	int version;                   /* manifest format version (1) */
+	char *storage_policy;          /* e.g. "wandb-storage-policy-v1" */
 	enum wb_storage_layout layout; /* storageLayout, V1 when absent */
-	char *region;              /* storageRegion, "default" when absent */
+	char *region; /* storageRegion, "default" when absent */
 	struct wb_manifest_entry *entries; /* sorted by path (strcmp) */
 	size_t n_entries;
 };
@@ -176,8 +182,8 @@ void wb_manifest_free(struct wb_manifest *m);
 int wb_manifest_path_check(const char *path);
 
 /* The entry for path, or NULL (binary search). */
-const struct wb_manifest_entry *
-wb_manifest_find(const struct wb_manifest *m, const char *path);
+const struct wb_manifest_entry *wb_manifest_find(const struct wb_manifest *m,
+						 const char *path);
 
 /* Fetch (FetchArtifactManifest -> directUrl -> GET without auth) and parse
  * the manifest of artifact id. */
@@ -222,8 +228,7 @@ int wb_artifact_file_urls(struct wb_client *c, const struct wb_artifact *a,
  * that only resemble one asked for (callers match paths exactly). */
 int wb_artifact_file_urls_of(struct wb_client *c, const struct wb_artifact *a,
 			     const char *const *paths, size_t n,
-			     wb_file_url_cb cb, void *ud,
-			     struct wb_error *err);
+			     wb_file_url_cb cb, void *ud, struct wb_error *err);
 
 /* A fresh download URL for one path (malloc'd into *url). When the server
  * has no file-URL route, the constructed storage URL (needs the manifest

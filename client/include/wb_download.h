@@ -29,7 +29,7 @@ struct wb_download_src {
 	const char *url;           /* known URL, or NULL: refresh first */
 	wb_url_refresh_fn refresh; /* may be NULL: no retry on 401/403 */
 	void *refresh_ud;
-	const char *label;         /* for the debug log, e.g. the file name */
+	const char *label; /* for the debug log, e.g. the file name */
 };
 
 /* Bytes [start, end] (inclusive; end = -1: to the end of the file) to the

@@ -15,9 +15,9 @@
 typedef int (*wb_row_cb)(void *ud, const char *json, size_t len);
 
 struct wb_history_scan {
-	int64_t min_step;  /* first step (inclusive); 0 = from the start */
-	int64_t max_step;  /* end step (exclusive); -1 = to the last step */
-	int page;          /* steps per request window; 0 = 1000 */
+	int64_t min_step; /* first step (inclusive); 0 = from the start */
+	int64_t max_step; /* end step (exclusive); -1 = to the last step */
+	int page;         /* steps per request window; 0 = 1000 */
 };
 
 /* Every history row with min_step <= _step < max_step, in step order: the
@@ -46,11 +46,11 @@ int wb_events(struct wb_client *c, const char *entity, const char *project,
 	      struct wb_error *err);
 
 struct wb_log_line {
-	int64_t number;     /* 0-based absolute line number; -1 if unknown */
-	char *timestamp;    /* UTC without zone, or NULL */
-	char *level;        /* "error" for stderr, else "" or NULL */
-	char *label;        /* writer label in shared mode, or NULL */
-	char *line;         /* the text (never NULL) */
+	int64_t number;  /* 0-based absolute line number; -1 if unknown */
+	char *timestamp; /* UTC without zone, or NULL */
+	char *level;     /* "error" for stderr, else "" or NULL */
+	char *label;     /* writer label in shared mode, or NULL */
+	char *line;      /* the text (never NULL) */
 };
 
 typedef int (*wb_log_line_cb)(void *ud, struct wb_log_line *l);

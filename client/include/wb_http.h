@@ -37,19 +37,19 @@
 #include "wb_error.h"
 
 struct wb_http_opts {
-	const char *base_url;      /* required; the auth scope */
-	const char *api_key;       /* may be NULL (anonymous) */
-	const char *user_agent;    /* NULL = "wandbfs/<version>" */
-	const char *ca_file;       /* NULL = system store */
-	int insecure;              /* skip TLS verification (explicit opt-in) */
-	int max_inflight;          /* 0 = default 12 */
-	long attempt_timeout_ms;   /* per attempt; 0 = default 30000 */
-	long deadline_ms;          /* per call incl. retries; 0 = default 60000 */
-	int max_retries;           /* -1 = default 20; 0 = no retries (so a
+	const char *base_url;    /* required; the auth scope */
+	const char *api_key;     /* may be NULL (anonymous) */
+	const char *user_agent;  /* NULL = "wandbfs/<version>" */
+	const char *ca_file;     /* NULL = system store */
+	int insecure;            /* skip TLS verification (explicit opt-in) */
+	int max_inflight;        /* 0 = default 12 */
+	long attempt_timeout_ms; /* per attempt; 0 = default 30000 */
+	long deadline_ms;        /* per call incl. retries; 0 = default 60000 */
+	int max_retries;         /* -1 = default 20; 0 = no retries (so a
 				      zeroed struct retries nothing!) */
-	long retry_min_ms;         /* 0 = default 2000 */
-	long retry_max_ms;         /* 0 = default 60000 */
-	size_t max_body;           /* bound for buffered bodies; 0 = 256 MiB */
+	long retry_min_ms;       /* 0 = default 2000 */
+	long retry_max_ms;       /* 0 = default 60000 */
+	size_t max_body;         /* bound for buffered bodies; 0 = 256 MiB */
 };
 
 struct wb_http;
@@ -74,28 +74,28 @@ struct wb_http_sink {
 };
 
 struct wb_http_req {
-	const char *method;        /* "GET" or "POST" */
+	const char *method; /* "GET" or "POST" */
 	const char *url;
-	const char *body;          /* POST body or NULL */
+	const char *body; /* POST body or NULL */
 	size_t body_len;
-	const char *content_type;  /* NULL = application/json for POST */
-	int64_t range_start;       /* Range: bytes=start-end when end >= start */
-	int64_t range_end;         /* inclusive; -1 = no range. The body/sink
+	const char *content_type; /* NULL = application/json for POST */
+	int64_t range_start;      /* Range: bytes=start-end when end >= start */
+	int64_t range_end;        /* inclusive; -1 = no range. The body/sink
 				      gets exactly these bytes (fewer at EOF),
 				      whether the server sends 206 or ignores
 				      Range and sends 200 (skipped to start). */
-	int follow_redirects;      /* 1 = follow (auth never crosses hosts) */
+	int follow_redirects;     /* 1 = follow (auth never crosses hosts) */
 	const struct wb_http_sink *sink; /* NULL = buffer into resp->body */
-	long deadline_ms;          /* 0 = the pool default */
-	const char *label;         /* operation name for the debug log */
+	long deadline_ms;                /* 0 = the pool default */
+	const char *label;               /* operation name for the debug log */
 };
 
 struct wb_http_resp {
 	long status;
-	char *body;                /* malloc'd, NUL-terminated; NULL with sink */
+	char *body; /* malloc'd, NUL-terminated; NULL with sink */
 	size_t body_len;
-	char *content_range;       /* Content-Range header if any */
-	int64_t content_length;    /* -1 when unknown */
+	char *content_range;    /* Content-Range header if any */
+	int64_t content_length; /* -1 when unknown */
 	int attempts;
 };
 
@@ -132,8 +132,8 @@ long wb_http_backoff_ms(int n, long min_ms, long max_ms, long retry_after_ms,
 long wb_http_parse_retry_after(const char *value, long now_epoch_s);
 
 struct wb_http_stats {
-	uint64_t requests;      /* attempts sent */
-	uint64_t api_requests;  /* attempts to the API host */
+	uint64_t requests;         /* attempts sent */
+	uint64_t api_requests;     /* attempts to the API host */
 	uint64_t storage_requests; /* attempts to other hosts */
 	uint64_t retries;
 	uint64_t bytes_in;

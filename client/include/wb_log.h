@@ -8,9 +8,15 @@
 #ifndef WB_LOG_H
 #define WB_LOG_H
 
-enum wb_log_level { WB_LOG_ERROR = 0, WB_LOG_WARN, WB_LOG_INFO, WB_LOG_DEBUG };
+enum wb_log_level {
+	WB_LOG_ERROR = 0,
+	WB_LOG_WARN,
+	WB_LOG_INFO,
+	WB_LOG_DEBUG
+};
 
-typedef void (*wb_log_sink)(void *ud, enum wb_log_level level, const char *line);
+typedef void (*wb_log_sink)(void *ud, enum wb_log_level level,
+			    const char *line);
 
 /* Install the sink (NULL = discard) and the most verbose level delivered.
  * Not thread-safe with concurrent logging: call once at start-up. */

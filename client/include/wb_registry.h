@@ -15,9 +15,9 @@
 #define WB_REGISTRY_PREFIX "wandb-registry-"
 
 struct wb_org {
-	char *name;        /* display name (organization(name:), web URLs);
+	char *name;       /* display name (organization(name:), web URLs);
 			      NULL when the server cannot say */
-	char *org_entity;  /* the entity owning the registry projects; NULL
+	char *org_entity; /* the entity owning the registry projects; NULL
 			      when the server cannot say */
 };
 
@@ -35,14 +35,14 @@ int wb_org_resolve(struct wb_client *c, const char *org, struct wb_org **out,
 void wb_org_free(struct wb_org *o);
 
 struct wb_registry {
-	char *name;         /* without the prefix, e.g. "models" */
-	char *project;      /* "wandb-registry-models" */
+	char *name;    /* without the prefix, e.g. "models" */
+	char *project; /* "wandb-registry-models" */
 	char *org_entity;
 	char *id;
-	char *description;  /* or NULL */
-	char *access;       /* or NULL */
+	char *description; /* or NULL */
+	char *access;      /* or NULL */
 	char *created_at;
-	char *updated_at;   /* or NULL */
+	char *updated_at; /* or NULL */
 };
 
 typedef int (*wb_registry_cb)(void *ud, struct wb_registry *r);

@@ -14,13 +14,13 @@
 #include "wb_download.h"
 
 struct wb_run_file {
-	char *name;        /* path relative to the run root, '/'-separated */
-	int64_t size;      /* sizeBytes; -1 when the server sent none */
-	char *md5;         /* base64 MD5, or NULL */
-	char *mimetype;    /* or NULL */
-	char *updated_at;  /* ISO-8601 as sent, or NULL */
-	char *url;         /* File.url: API URL (auth, redirects); or NULL */
-	char *direct_url;  /* File.directUrl: pre-signed, no auth; or NULL */
+	char *name;       /* path relative to the run root, '/'-separated */
+	int64_t size;     /* sizeBytes; -1 when the server sent none */
+	char *md5;        /* base64 MD5, or NULL */
+	char *mimetype;   /* or NULL */
+	char *updated_at; /* ISO-8601 as sent, or NULL */
+	char *url;        /* File.url: API URL (auth, redirects); or NULL */
+	char *direct_url; /* File.directUrl: pre-signed, no auth; or NULL */
 };
 
 typedef int (*wb_run_file_cb)(void *ud, struct wb_run_file *f);

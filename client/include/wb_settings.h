@@ -14,10 +14,10 @@
 #include "wb_error.h"
 
 struct wb_settings {
-	char *base_url; /* never ends in '/' */
-	char *app_url;  /* for web links */
-	char *api_key;  /* NULL when none was found */
-	char *entity;   /* WANDB_ENTITY / settings entity, or NULL */
+	char *base_url;     /* never ends in '/' */
+	char *app_url;      /* for web links */
+	char *api_key;      /* NULL when none was found */
+	char *entity;       /* WANDB_ENTITY / settings entity, or NULL */
 	char *organization; /* WANDB_ORGANIZATION / settings, or NULL */
 };
 
@@ -25,8 +25,8 @@ struct wb_settings {
  * Returns 0 (api_key may still be NULL: the caller decides whether that is
  * fatal) or a negative errno for a malformed base URL or OOM. */
 int wb_settings_resolve(const char *base_url_override,
-			const char *api_key_override,
-			struct wb_settings *out, struct wb_error *err);
+			const char *api_key_override, struct wb_settings *out,
+			struct wb_error *err);
 
 /* Free all members, wiping the key first. Safe on a zeroed struct. */
 void wb_settings_clear(struct wb_settings *s);

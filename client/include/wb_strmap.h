@@ -12,16 +12,16 @@
 #include <stdint.h>
 
 struct wb_strmap_slot {
-	const char *key;  /* NULL = empty (removed slots hold a marker) */
+	const char *key; /* NULL = empty (removed slots hold a marker) */
 	void *val;
 	uint64_t hash;
 };
 
 struct wb_strmap {
 	struct wb_strmap_slot *slots;
-	size_t cap;       /* power of two, or 0 */
-	size_t used;      /* live entries */
-	size_t filled;    /* live entries + tombstones */
+	size_t cap;    /* power of two, or 0 */
+	size_t used;   /* live entries */
+	size_t filled; /* live entries + tombstones */
 };
 
 /* FNV-1a 64 of a string, continuing from h (start with WB_HASH_SEED); also
@@ -30,14 +30,13 @@ uint64_t wb_hash_str(uint64_t h, const char *s);
 #define WB_HASH_SEED 0xcbf29ce484222325ULL
 
 void wb_strmap_init(struct wb_strmap *m);
-void wb_strmap_clear(struct wb_strmap *m);  /* frees slots, not values */
+void wb_strmap_clear(struct wb_strmap *m); /* frees slots, not values */
 
 void *wb_strmap_get(const struct wb_strmap *m, const char *key);
 
 /* Insert or replace; returns 0 or -ENOMEM. *old (may be NULL) receives the
  * replaced value, or NULL. */
-int wb_strmap_put(struct wb_strmap *m, const char *key, void *val,
-		   void **old);
+int wb_strmap_put(struct wb_strmap *m, const char *key, void *val, void **old);
 
 /* Remove key; returns its value or NULL. */
 void *wb_strmap_del(struct wb_strmap *m, const char *key);

@@ -36,29 +36,29 @@
 #define FILE_MODE 0600
 #define TMP_PREFIX "wandbfs-"
 #define TMP_SUFFIX ".part"
-#define TMP_STALE_SECS (6 * 3600)   /* a temp untouched this long is dead */
-#define SWEEP_EVERY_SECS 3600       /* stale-temp sweeps, at most */
-#define SCAN_MAX_AGE_SECS 600       /* re-measure the total at least this often */
-#define TOUCH_GRANULARITY_SECS 60   /* a hit moves atime only if older */
+#define TMP_STALE_SECS (6 * 3600) /* a temp untouched this long is dead */
+#define SWEEP_EVERY_SECS 3600     /* stale-temp sweeps, at most */
+#define SCAN_MAX_AGE_SECS 600     /* re-measure the total at least this often */
+#define TOUCH_GRANULARITY_SECS 60 /* a hit moves atime only if older */
 #define LOW_WATER(max) ((max) / 10 * 9)
-#define EVICT_BATCH 8192            /* candidates kept per eviction scan */
+#define EVICT_BATCH 8192 /* candidates kept per eviction scan */
 #define EVICT_ROUNDS 8
-#define HASH_BUF (1 << 20)          /* commit reads the file back */
-#define BIG_OBJECT ((int64_t)64 << 20) /* checked for room up front */
+#define HASH_BUF (1 << 20)               /* commit reads the file back */
+#define BIG_OBJECT ((int64_t)64 << 20)   /* checked for room up front */
 #define FREE_MARGIN ((uint64_t)64 << 20) /* left free on the filesystem */
 
 struct wfs_diskcache {
-	char obj[PATH_MAX];    /* DIR/artifacts/obj */
-	char tmp[PATH_MAX];    /* DIR/artifacts/tmp */
+	char obj[PATH_MAX]; /* DIR/artifacts/obj */
+	char tmp[PATH_MAX]; /* DIR/artifacts/tmp */
 	uint64_t max;
-	char host[65];         /* temp names: unique across NFS clients */
+	char host[65]; /* temp names: unique across NFS clients */
 	atomic_uint seq;
 
-	pthread_mutex_t mu;    /* the fields below */
-	uint64_t total;        /* estimate of obj/'s bytes */
-	time_t scanned;        /* 0 = never */
+	pthread_mutex_t mu; /* the fields below */
+	uint64_t total;     /* estimate of obj/'s bytes */
+	time_t scanned;     /* 0 = never */
 	time_t swept;
-	int evicting;          /* one thread scans at a time */
+	int evicting; /* one thread scans at a time */
 };
 
 struct wfs_diskcache_writer {
@@ -68,7 +68,7 @@ struct wfs_diskcache_writer {
 	uint8_t want[WFS_MD5_LEN];
 	char final[PATH_MAX];
 	char tmp[PATH_MAX];
-	atomic_int err;        /* first write error */
+	atomic_int err; /* first write error */
 };
 
 /* ---- names ------------------------------------------------------------ */
@@ -90,7 +90,8 @@ static int parse_md5(const char *md5_hex, uint8_t bin[WFS_MD5_LEN],
 	if (!md5_hex || strlen(md5_hex) != 2 * WFS_MD5_LEN)
 		return -EINVAL;
 	for (int i = 0; i < WFS_MD5_LEN; i++) {
-		int hi = hexval(md5_hex[2 * i]), lo = hexval(md5_hex[2 * i + 1]);
+		int hi = hexval(md5_hex[2 * i]),
+		    lo = hexval(md5_hex[2 * i + 1]);
 
 		if (hi < 0 || lo < 0)
 			return -EINVAL;
@@ -103,8 +104,8 @@ static int parse_md5(const char *md5_hex, uint8_t bin[WFS_MD5_LEN],
 }
 
 /* The final name of an md5 object and its two-hex directory. */
-static int md5_paths(const struct wfs_diskcache *c, const char *hex,
-		     char *file, char *dir)
+static int md5_paths(const struct wfs_diskcache *c, const char *hex, char *file,
+		     char *dir)
 {
 	int n = snprintf(dir, PATH_MAX, "%s/md5/%.2s", c->obj, hex);
 
@@ -273,7 +274,8 @@ int wfs_diskcache_begin(struct wfs_diskcache *c, const char *md5_hex,
 	if ((uint64_t)size > c->max)
 		return -ENOSPC;
 	if (size >= BIG_OBJECT && statvfs(c->tmp, &vfs) == 0 &&
-	    (uint64_t)vfs.f_bavail * vfs.f_frsize < (uint64_t)size + FREE_MARGIN)
+	    (uint64_t)vfs.f_bavail * vfs.f_frsize <
+		    (uint64_t)size + FREE_MARGIN)
 		return -ENOSPC;
 	w = calloc(1, sizeof(*w));
 	if (!w)
@@ -362,7 +364,7 @@ void wfs_diskcache_abort(struct wfs_diskcache_writer *w)
 struct cand {
 	struct timespec atime;
 	uint64_t size;
-	char rel[96];          /* under obj/: KIND/XX/REST */
+	char rel[96]; /* under obj/: KIND/XX/REST */
 };
 
 static int older(const struct timespec *a, const struct timespec *b)
@@ -438,8 +440,9 @@ static int cand_cmp(const void *a, const void *b)
 {
 	const struct cand *x = a, *y = b;
 
-	return older(&x->atime, &y->atime) ? -1 :
-	       older(&y->atime, &x->atime) ? 1 : 0;
+	return older(&x->atime, &y->atime)    ? -1
+		: older(&y->atime, &x->atime) ? 1
+					      : 0;
 }
 
 typedef void (*scan_fn)(void *ud, const char *rel, const struct stat *st);
@@ -459,7 +462,8 @@ static void scan_objects(struct wfs_diskcache *c, scan_fn fn, void *ud)
 
 		if (k->d_name[0] == '.' ||
 		    snprintf(p1, sizeof(p1), "%s/%s", c->obj, k->d_name) >=
-			    PATH_MAX || !(xx = opendir(p1)))
+			    PATH_MAX ||
+		    !(xx = opendir(p1)))
 			continue;
 		while ((x = readdir(xx))) {
 			char p2[PATH_MAX];
@@ -467,7 +471,8 @@ static void scan_objects(struct wfs_diskcache *c, scan_fn fn, void *ud)
 
 			if (x->d_name[0] == '.' ||
 			    snprintf(p2, sizeof(p2), "%s/%s", p1, x->d_name) >=
-				    PATH_MAX || !(files = opendir(p2)))
+				    PATH_MAX ||
+			    !(files = opendir(p2)))
 				continue;
 			while ((f = readdir(files))) {
 				char rel[sizeof(((struct cand *)0)->rel)];
@@ -478,8 +483,8 @@ static void scan_objects(struct wfs_diskcache *c, scan_fn fn, void *ud)
 					    AT_SYMLINK_NOFOLLOW) ||
 				    !S_ISREG(st.st_mode) ||
 				    snprintf(rel, sizeof(rel), "%s/%s/%s",
-					     k->d_name, x->d_name, f->d_name) >=
-					    (int)sizeof(rel))
+					     k->d_name, x->d_name,
+					     f->d_name) >= (int)sizeof(rel))
 					continue;
 				fn(ud, rel, &st);
 			}
@@ -492,7 +497,7 @@ static void scan_objects(struct wfs_diskcache *c, scan_fn fn, void *ud)
 
 struct scan_state {
 	uint64_t total;
-	uint64_t need;     /* bytes to free; 0 = only measure */
+	uint64_t need; /* bytes to free; 0 = only measure */
 	struct heap heap;
 };
 
@@ -507,7 +512,8 @@ static void scan_total(void *ud, const char *rel, const struct stat *st)
 static void scan_evictable(void *ud, const char *rel, const struct stat *st)
 {
 	struct scan_state *s = ud;
-	struct cand cd = { .atime = st->st_atim, .size = (uint64_t)st->st_size };
+	struct cand cd = { .atime = st->st_atim,
+			   .size = (uint64_t)st->st_size };
 
 	snprintf(cd.rel, sizeof(cd.rel), "%s", rel);
 	heap_offer(&s->heap, &cd, s->need);
@@ -554,9 +560,10 @@ static uint64_t evict(struct wfs_diskcache *c)
 	free(s.heap.v);
 	close(objfd);
 	if (files)
-		wb_log(WB_LOG_INFO, "disk cache: evicted %zu objects (%llu "
-		       "bytes); %llu bytes left", files,
-		       (unsigned long long)evicted,
+		wb_log(WB_LOG_INFO,
+		       "disk cache: evicted %zu objects (%llu "
+		       "bytes); %llu bytes left",
+		       files, (unsigned long long)evicted,
 		       (unsigned long long)s.total);
 	return s.total;
 }
@@ -577,8 +584,7 @@ static void sweep_tmp(struct wfs_diskcache *c, time_t now)
 		if (strncmp(e->d_name, TMP_PREFIX, strlen(TMP_PREFIX)) ||
 		    len < sl || strcmp(e->d_name + len - sl, TMP_SUFFIX) ||
 		    fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) ||
-		    !S_ISREG(st.st_mode) ||
-		    st.st_mtime + TMP_STALE_SECS > now)
+		    !S_ISREG(st.st_mode) || st.st_mtime + TMP_STALE_SECS > now)
 			continue;
 		unlinkat(dirfd(d), e->d_name, 0);
 	}
@@ -594,8 +600,9 @@ static void maybe_evict(struct wfs_diskcache *c, uint64_t added)
 
 	pthread_mutex_lock(&c->mu);
 	c->total += added;
-	scan = !c->evicting && (c->total > c->max || !c->scanned ||
-				now - c->scanned >= SCAN_MAX_AGE_SECS);
+	scan = !c->evicting &&
+		(c->total > c->max || !c->scanned ||
+		 now - c->scanned >= SCAN_MAX_AGE_SECS);
 	sweep = scan && now - c->swept >= SWEEP_EVERY_SECS;
 	if (scan) {
 		c->evicting = 1;
@@ -623,8 +630,7 @@ static void maybe_evict(struct wfs_diskcache *c, uint64_t added)
  * thread, rather than as writes arrive: the writers are the fetchers of
  * the mount, and reading the bytes back from the page cache is cheaper
  * than holding them up. */
-static int hash_file(struct wfs_diskcache_writer *w,
-		     uint8_t out[WFS_MD5_LEN])
+static int hash_file(struct wfs_diskcache_writer *w, uint8_t out[WFS_MD5_LEN])
 {
 	struct wfs_md5 md5;
 	struct stat st;

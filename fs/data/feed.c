@@ -15,8 +15,8 @@
 #include "wfs_data_int.h"
 
 #define COMMITTERS 8
-#define COMMITS_MAX 256  /* queued commits (each holds an open temp file) */
-#define SPANS_MAX 4096   /* disjoint written spans of one object */
+#define COMMITS_MAX 256 /* queued commits (each holds an open temp file) */
+#define SPANS_MAX 4096  /* disjoint written spans of one object */
 
 struct commit {
 	struct wfs_diskcache_writer *w;
@@ -144,7 +144,7 @@ static int64_t spans_add(struct wfs_feed_obj *fo, int64_t off, int64_t end)
 	if (j == i) {
 		if (fo->n == fo->cap) {
 			size_t cap = fo->cap ? fo->cap * 2 : 8;
-			int64_t (*s)[2];
+			int64_t(*s)[2];
 
 			if (cap > SPANS_MAX)
 				return -1;
@@ -169,9 +169,8 @@ static int64_t spans_add(struct wfs_feed_obj *fo, int64_t off, int64_t end)
 	return total;
 }
 
-void wfs_feed_land(struct wfs_feed *f, struct wfs_feed_obj *fo,
-		   const char *md5, int64_t size, int64_t off,
-		   const void *data, size_t len)
+void wfs_feed_land(struct wfs_feed *f, struct wfs_feed_obj *fo, const char *md5,
+		   int64_t size, int64_t off, const void *data, size_t len)
 {
 	int64_t covered;
 

@@ -46,8 +46,8 @@ static void md5_block(uint32_t h[4], const uint8_t *p)
 
 	for (int i = 0; i < 16; i++)
 		w[i] = (uint32_t)p[4 * i] | (uint32_t)p[4 * i + 1] << 8 |
-		       (uint32_t)p[4 * i + 2] << 16 |
-		       (uint32_t)p[4 * i + 3] << 24;
+			(uint32_t)p[4 * i + 2] << 16 |
+			(uint32_t)p[4 * i + 3] << 24;
 	STEP(F, a, b, c, d, 0, 7, 0);
 	STEP(F, d, a, b, c, 1, 12, 1);
 	STEP(F, c, d, a, b, 2, 17, 2);

@@ -34,7 +34,12 @@
 
 /* ---- types -------------------------------------------------------------- */
 
-enum cstate { C_QUEUED, C_RUNNING, C_DONE, C_FAILED };
+enum cstate {
+	C_QUEUED,
+	C_RUNNING,
+	C_DONE,
+	C_FAILED
+};
 
 struct pooled {
 	struct pooled *next;
@@ -45,35 +50,35 @@ struct chunk {
 	int64_t off;
 	size_t len;
 	char *buf;
-	size_t cap;            /* buf's size: what the budget counts */
-	atomic_size_t filled;  /* bytes in buf, written by the worker */
-	atomic_size_t want;    /* smallest fill a reader waits for */
-	atomic_int cancel;     /* the object died: stop fetching */
-	int overrun;           /* the source sent more than len */
+	size_t cap;           /* buf's size: what the budget counts */
+	atomic_size_t filled; /* bytes in buf, written by the worker */
+	atomic_size_t want;   /* smallest fill a reader waits for */
+	atomic_int cancel;    /* the object died: stop fetching */
+	int overrun;          /* the source sent more than len */
 	enum cstate state;
-	int err;               /* FAILED: why */
-	int demand;            /* on the demand queue (QUEUED) */
-	int consumed;          /* a reader read through its end */
-	int in_map;            /* in obj's chunk map */
-	unsigned pins;         /* readers copying / waiting, a landing */
-	struct wfs_link l;         /* a queue (QUEUED) or an evictable list */
+	int err;           /* FAILED: why */
+	int demand;        /* on the demand queue (QUEUED) */
+	int consumed;      /* a reader read through its end */
+	int in_map;        /* in obj's chunk map */
+	unsigned pins;     /* readers copying / waiting, a landing */
+	struct wfs_link l; /* a queue (QUEUED) or an evictable list */
 };
 
 struct wfs_pf {
 	struct wfs_pf_opts o;
 	pthread_mutex_t mu;
-	pthread_cond_t cv;       /* readers: chunk progress, memory freed */
-	pthread_cond_t work_cv;  /* workers: queued chunks, stop */
+	pthread_cond_t cv;      /* readers: chunk progress, memory freed */
+	pthread_cond_t work_cv; /* workers: queued chunks, stop */
 	struct wfs_link q_demand, q_spec;
 	struct wfs_link ev_consumed, ev_lru;
-	size_t mem_used;         /* buffers of chunks */
-	unsigned seq_readers;    /* readers with a sequential cursor */
+	size_t mem_used;      /* buffers of chunks */
+	unsigned seq_readers; /* readers with a sequential cursor */
 	struct pooled *pool[POOL_CLASSES]; /* dropped buffers, by size */
 	size_t pool_bytes;
 	pthread_t *threads;
 	unsigned nthreads;
 	int stop;
-	struct wfs_link land_q;  /* DONE chunks waiting for src->landed */
+	struct wfs_link land_q; /* DONE chunks waiting for src->landed */
 	size_t land_bytes;
 	pthread_cond_t land_cv;
 	pthread_t lander;
@@ -87,18 +92,18 @@ struct wfs_pf_obj {
 	int64_t size;
 	struct wfs_pf_source src;
 	void *ud;
-	unsigned users;          /* references */
-	unsigned running;        /* its fetches and landings in flight */
-	struct chunk **v;        /* the map: chunks sorted by offset */
+	unsigned users;   /* references */
+	unsigned running; /* its fetches and landings in flight */
+	struct chunk **v; /* the map: chunks sorted by offset */
 	size_t n, cap;
 };
 
 struct cursor {
 	int active;
-	size_t window;           /* 0 = random */
-	int64_t pos;             /* end of the furthest read of this run */
-	int64_t ahead;           /* end of what is scheduled */
-	int64_t grow_at;         /* double the window when pos passes it */
+	size_t window;   /* 0 = random */
+	int64_t pos;     /* end of the furthest read of this run */
+	int64_t ahead;   /* end of what is scheduled */
+	int64_t grow_at; /* double the window when pos passes it */
 	uint64_t tick;
 };
 
@@ -106,7 +111,7 @@ struct wfs_pf_reader {
 	struct wfs_pf_obj *obj;
 	struct cursor cur[CURSORS];
 	uint64_t tick;
-	int seq;                 /* counted in pf->seq_readers */
+	int seq; /* counted in pf->seq_readers */
 };
 
 /* ---- chunk map ---------------------------------------------------------- */
@@ -703,7 +708,7 @@ int wfs_pf_preload(struct wfs_pf_obj *o, int64_t off, size_t len)
 	while (off < end && !rc) {
 		struct chunk *c = map_at(o, off);
 		int64_t stop = end < map_gap_end(o, off) ? end
-						     : map_gap_end(o, off);
+							 : map_gap_end(o, off);
 		size_t n = (size_t)(stop - off);
 
 		if (c) {
@@ -800,8 +805,8 @@ static size_t seq_chunk(const struct wfs_pf *pf, size_t window)
  * window_min. */
 static size_t window_of(const struct wfs_pf *pf, const struct cursor *cur)
 {
-	size_t share = pf->o.mem_budget / 2 /
-		       (pf->seq_readers ? pf->seq_readers : 1);
+	size_t share =
+		pf->o.mem_budget / 2 / (pf->seq_readers ? pf->seq_readers : 1);
 
 	if (share < pf->o.window_min)
 		share = pf->o.window_min;
@@ -834,8 +839,8 @@ static struct cursor *cursor_for(struct wfs_pf_reader *r, int64_t off,
 		int64_t back = (int64_t)c->window; /* kernel reordering */
 		int64_t hi = c->ahead > c->pos ? c->ahead : c->pos;
 
-		if (!lru || (lru->active &&
-			     (!c->active || c->tick < lru->tick)))
+		if (!lru ||
+		    (lru->active && (!c->active || c->tick < lru->tick)))
 			lru = c;
 		if (c->active && off >= c->pos - back && off <= hi &&
 		    (!best || llabs(best->pos - off) > llabs(c->pos - off)))
@@ -852,7 +857,8 @@ static struct cursor *cursor_for(struct wfs_pf_reader *r, int64_t off,
 			best->pos = end;
 		if (best->pos >= best->grow_at) {
 			best->window = best->window * 2 < po->window_max
-				       ? best->window * 2 : po->window_max;
+				? best->window * 2
+				: po->window_max;
 			best->grow_at = best->pos + (int64_t)best->window / 2;
 		}
 		best->tick = ++r->tick;
@@ -893,8 +899,7 @@ static void schedule_window(struct wfs_pf *pf, struct wfs_pf_obj *o,
 		gap = map_gap_end(o, at) - at;
 		n = cs < (size_t)gap ? cs : (size_t)gap;
 		/* No small tail chunks: wait until a whole one is due. */
-		if ((int64_t)n > target - at && target < o->size &&
-		    n == cs)
+		if ((int64_t)n > target - at && target < o->size && n == cs)
 			break;
 		if (!mem_fits(pf, n, 0) || chunk_add(pf, o, at, n, 0))
 			break;
@@ -936,8 +941,8 @@ static void cover_range(struct wfs_pf *pf, struct wfs_pf_obj *o, int64_t off,
 static int64_t copy_from(struct wfs_pf *pf, struct chunk *c, char *dst,
 			 int64_t pos, int64_t end)
 {
-	int64_t stop = c->off + (int64_t)c->len < end
-		       ? c->off + (int64_t)c->len : end;
+	int64_t stop = c->off + (int64_t)c->len < end ? c->off + (int64_t)c->len
+						      : end;
 	size_t need = (size_t)(stop - c->off);
 
 	chunk_pin(c);
@@ -986,7 +991,7 @@ int wfs_pf_read(struct wfs_pf_reader *r, void *buf, size_t len, int64_t off,
 	end = (int64_t)len > o->size - off ? o->size : off + (int64_t)len;
 	pthread_mutex_lock(&pf->mu);
 	unit = pf->o.mem_budget / 4 > (size_t)PAGE ? pf->o.mem_budget / 4
-						    : (size_t)PAGE;
+						   : (size_t)PAGE;
 	/* Data already in memory moves no cursor: re-reads stay cheap. */
 	if (!range_done(o, off, end))
 		cur = cursor_for(r, off, end);
@@ -1001,7 +1006,8 @@ int wfs_pf_read(struct wfs_pf_reader *r, void *buf, size_t len, int64_t off,
 		 * random_extra. */
 		int64_t a = align_down(off), b = align_up(end, o->size);
 		int64_t extra = b - a < (int64_t)pf->o.random_extra
-				? b - a : (int64_t)pf->o.random_extra;
+			? b - a
+			: (int64_t)pf->o.random_extra;
 
 		b = b + extra < o->size ? b + extra : o->size;
 		cover_range(pf, o, a, b, unit);

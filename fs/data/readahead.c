@@ -38,8 +38,9 @@ static void ra_append(struct wfs_data *d, struct dobj *o, int64_t bytes)
 
 static struct dobj *ra_oldest(struct wfs_data *d)
 {
-	return wfs_list_empty(&d->ra) ? NULL
-	       : WFS_LIST_ENTRY(d->ra.next, struct dobj, ra);
+	return wfs_list_empty(&d->ra)
+		? NULL
+		: WFS_LIST_ENTRY(d->ra.next, struct dobj, ra);
 }
 
 void wfs_ra_taken(struct wfs_data *d, struct dobj *o)
@@ -122,8 +123,7 @@ static int ra_one(struct wfs_data *d, const struct wfs_data_src *src,
 	return rc;
 }
 
-void wfs_ra_hint(struct wfs_data *d, const struct wfs_data_src *next,
-		 size_t n)
+void wfs_ra_hint(struct wfs_data *d, const struct wfs_data_src *next, size_t n)
 {
 	double now = wfs_data_now();
 	uintptr_t last;

@@ -31,12 +31,12 @@ struct wfs_data_file {
 	struct wfs_data *d;
 	int64_t size;
 	pthread_mutex_t mu;
-	int started;                 /* a read came: bytes located (mu) */
-	int fd;                      /* the disk cache's copy, or -1 */
-	struct dobj *o;              /* storage / memory, or NULL */
+	int started;    /* a read came: bytes located (mu) */
+	int fd;         /* the disk cache's copy, or -1 */
+	struct dobj *o; /* storage / memory, or NULL */
 	struct wfs_pf_reader *r;
-	struct wfs_res res;          /* kept until o is made (disk first) */
-	struct wfs_data_src *hint;   /* next files, read ahead once a read
+	struct wfs_res res;        /* kept until o is made (disk first) */
+	struct wfs_data_src *hint; /* next files, read ahead once a read
 					comes (each holds an owner ref) */
 	size_t n_hint;
 	atomic_int logged;
@@ -193,7 +193,9 @@ static void obj_release(void *ud)
 }
 
 static const struct wfs_pf_source obj_source = {
-	obj_fetch, obj_landed, obj_release,
+	obj_fetch,
+	obj_landed,
+	obj_release,
 };
 
 /* ---- objects ------------------------------------------------------------ */
@@ -303,8 +305,10 @@ int wfs_data_new(struct wb_client *client, const struct wfs_data_opts *o,
 		rc = wfs_diskcache_open(o->cache_dir, o->cache_max_disk,
 					&d->disk);
 		if (rc) {
-			wb_log(WB_LOG_WARN, "disk cache %s: %s; reading "
-			       "without it", o->cache_dir, strerror(-rc));
+			wb_log(WB_LOG_WARN,
+			       "disk cache %s: %s; reading "
+			       "without it",
+			       o->cache_dir, strerror(-rc));
 			rc = 0;
 		} else {
 			rc = wfs_feed_new(d->disk, &d->feed);
@@ -327,7 +331,8 @@ void wfs_data_free(struct wfs_data *d)
 	if (d->pf) {
 		wfs_ra_drop_all(d);
 		wfs_data_get_stats(d, &st);
-		wb_log(WB_LOG_INFO, "data plane: %llu storage requests, %llu "
+		wb_log(WB_LOG_INFO,
+		       "data plane: %llu storage requests, %llu "
 		       "bytes, %llu disk cache hits, %llu URL batches, %llu "
 		       "URL refreshes, peak buffers %zu bytes",
 		       (unsigned long long)st.storage_requests,
@@ -451,8 +456,8 @@ static int file_start(struct wfs_data_file *f)
 	shared = wb_strmap_get(&d->objs, f->res.key) != NULL;
 	pthread_mutex_unlock(&d->mu);
 	look = !shared && d->disk && !f->res.http;
-	if (look && !wfs_diskcache_lookup(d->disk, f->res.md5, f->size,
-					  &f->fd)) {
+	if (look &&
+	    !wfs_diskcache_lookup(d->disk, f->res.md5, f->size, &f->fd)) {
 		atomic_fetch_add(&d->disk_hits, 1);
 		rc = 0;
 	} else {
@@ -545,16 +550,18 @@ int wfs_data_read(struct wfs_data_file *f, char *buf, size_t len, off_t off,
 		return read_errno(f, rc);
 	hint_run(f);
 	while (!r && done < len) {
-		ssize_t n = pread(f->fd, buf + done, len - done,
-				  off + (off_t)done);
+		ssize_t n =
+			pread(f->fd, buf + done, len - done, off + (off_t)done);
 
 		if (n > 0) {
 			done += (size_t)n;
 			continue;
 		}
 		/* Evicted (NFS: ESTALE) or cut short: storage has it. */
-		wb_log(WB_LOG_INFO, "disk cache copy unreadable (%s); reading "
-		       "from storage", n < 0 ? strerror(errno) : "short");
+		wb_log(WB_LOG_INFO,
+		       "disk cache copy unreadable (%s); reading "
+		       "from storage",
+		       n < 0 ? strerror(errno) : "short");
 		pthread_mutex_lock(&f->mu);
 		rc = f->r ? 0 : file_attach(f, 1);
 		r = f->r;

@@ -16,7 +16,7 @@
 
 struct target {
 	struct wfs_obj obj;
-	char *key;                 /* the hex artifact id of the reference */
+	char *key; /* the hex artifact id of the reference */
 	struct wb_artifact *a;
 	struct wb_manifest *m;
 };
@@ -181,13 +181,12 @@ int wfs_res_get(struct wfs_data *d, const struct wfs_data_src *src,
 		if (rc)
 			return rc;
 		r->owner = &t->obj;
-		te = wb_manifest_find(t->m, strchr(e->ref + strlen(REF_SCHEME),
-						   '/') + 1);
+		te = wb_manifest_find(
+			t->m, strchr(e->ref + strlen(REF_SCHEME), '/') + 1);
 		/* The uploader collapses chains: a target is concrete. */
 		if (!te || (te->ref && !is_http(te->ref))) {
 			wb_log(WB_LOG_WARN, "%s: %.200s leads %s", e->path,
-			       e->ref, te ? "to another reference"
-					  : "nowhere");
+			       e->ref, te ? "to another reference" : "nowhere");
 			rc = -EIO;
 		} else {
 			rc = res_fill(r, t->a, t->m, te);

@@ -20,26 +20,26 @@
 #define URLS_MEM_MAX ((size_t)64 << 20)
 
 struct uent {
-	char *path;  /* the map key */
+	char *path; /* the map key */
 	char *url;
-	double at;   /* when it was fetched */
+	double at; /* when it was fetched */
 };
 
 struct uver {
-	char *id;                /* artifact id: the key in urls->vers */
-	struct wb_strmap map;   /* path -> struct uent */
+	char *id;             /* artifact id: the key in urls->vers */
+	struct wb_strmap map; /* path -> struct uent */
 	size_t bytes;
-	double stale_before;     /* URLs fetched before this are expired */
-	int no_route;            /* the server has no file-URL route */
-	int loading;             /* a batch is being fetched */
-	struct wfs_link lru;     /* in urls->lru, least recent first */
+	double stale_before; /* URLs fetched before this are expired */
+	int no_route;        /* the server has no file-URL route */
+	int loading;         /* a batch is being fetched */
+	struct wfs_link lru; /* in urls->lru, least recent first */
 };
 
 struct wfs_urls {
 	struct wb_client *api;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
-	struct wb_strmap vers;  /* id -> struct uver */
+	struct wb_strmap vers; /* id -> struct uver */
 	struct wfs_link lru;
 	size_t bytes;
 	uint64_t batches, refreshes;
@@ -267,7 +267,8 @@ static int fetch_batch(struct wfs_urls *u, const struct wb_artifact *a,
 	if (stored_count(m) <= URLS_FULL_MAX)
 		return wb_artifact_file_urls(u->api, a, 0, got_cb, g, err);
 	i = e >= m->entries && e < m->entries + m->n_entries
-	    ? (size_t)(e - m->entries) : 0;
+		? (size_t)(e - m->entries)
+		: 0;
 	i = i > URLS_BEHIND ? i - URLS_BEHIND : 0;
 	for (; i < m->n_entries && n < URLS_BATCH; i++)
 		if (!m->entries[i].ref)
@@ -289,8 +290,10 @@ static int constructed(struct wfs_urls *u, const struct wb_artifact *a,
 	if (rc == -ENOMEM)
 		return wb_error_set(err, rc, 0, "out of memory");
 	if (rc)
-		return wb_error_set(err, -EIO, 0, "%s: digest %.64s is not a "
-				    "base64 MD5", e->path, e->digest);
+		return wb_error_set(err, -EIO, 0,
+				    "%s: digest %.64s is not a "
+				    "base64 MD5",
+				    e->path, e->digest);
 	return 0;
 }
 
@@ -334,9 +337,10 @@ int wfs_urls_get(struct wfs_urls *u, const struct wb_artifact *a,
 		v->loading = 0;
 		pthread_cond_broadcast(&u->cv);
 		if (rc == -EINVAL && g.n == 0) {
-			wb_log(WB_LOG_INFO, "%s: no file-URL route (%s); using "
-			       "the storage layout's server URLs", a->id,
-			       err ? err->msg : "");
+			wb_log(WB_LOG_INFO,
+			       "%s: no file-URL route (%s); using "
+			       "the storage layout's server URLs",
+			       a->id, err ? err->msg : "");
 			wb_error_clear(err);
 			v->no_route = 1;
 			rc = 0;

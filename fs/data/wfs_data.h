@@ -30,8 +30,8 @@
  * uses artifact/manifest/entry (an open file, a read-ahead in flight), so
  * the caller may drop its own right after the call. */
 struct wfs_data_src {
-	struct wfs_obj *owner;                 /* keeps the three below alive */
-	const struct wb_artifact *artifact;    /* the version as addressed */
+	struct wfs_obj *owner;              /* keeps the three below alive */
+	const struct wb_artifact *artifact; /* the version as addressed */
 	const struct wb_manifest *manifest;
 	const struct wb_manifest_entry *entry; /* a stored entry, or an
 						  http(s):// / wandb-artifact://
@@ -40,17 +40,17 @@ struct wfs_data_src {
 
 /* Tunables; zero fields take the defaults. */
 struct wfs_data_opts {
-	const char *cache_dir;     /* disk cache root in the SDK's layout
+	const char *cache_dir;   /* disk cache root in the SDK's layout
 				      (<dir>/artifacts/obj/md5/..); NULL =
 				      no disk cache */
-	uint64_t cache_max_disk;   /* disk cache bound; 0 = its default */
-	size_t mem_budget;         /* all prefetch / read-ahead buffers of
+	uint64_t cache_max_disk; /* disk cache bound; 0 = its default */
+	size_t mem_budget;       /* all prefetch / read-ahead buffers of
 				      the mount; 0 = WFS_DATA_MEM_DEFAULT */
-	unsigned max_streams;      /* parallel storage requests of the
+	unsigned max_streams;    /* parallel storage requests of the
 				      mount; 0 = WFS_DATA_STREAMS_DEFAULT */
-	size_t window_max;         /* largest sequential window per file;
+	size_t window_max;       /* largest sequential window per file;
 				      0 = WFS_DATA_WINDOW_MAX_DEFAULT */
-	long timeout_ms;           /* storage requests: connecting, queueing
+	long timeout_ms;         /* storage requests: connecting, queueing
 				      and retries; a transfer fails when it
 				      stalls this long. 0 = the client's */
 };

@@ -30,14 +30,14 @@
 /* What an entry's bytes are, after following a wandb-artifact://
  * reference: a stored blob (by MD5) or an http(s) URL. */
 struct wfs_res {
-	int http;                       /* else stored */
-	struct wfs_obj *owner;          /* a reference that keeps a/m/e */
+	int http;              /* else stored */
+	struct wfs_obj *owner; /* a reference that keeps a/m/e */
 	const struct wb_artifact *a;
 	const struct wb_manifest *m;
 	const struct wb_manifest_entry *e;
 	int64_t size;
-	char md5[33];                   /* stored: hex MD5 */
-	char *key;                      /* malloc'd object key */
+	char md5[33]; /* stored: hex MD5 */
+	char *key;    /* malloc'd object key */
 };
 
 struct wfs_targets;
@@ -60,9 +60,9 @@ struct wfs_feed;
 struct wfs_feed_obj {
 	pthread_mutex_t mu;
 	struct wfs_diskcache_writer *w;
-	int64_t (*spans)[2];            /* written [start, end), sorted */
+	int64_t (*spans)[2]; /* written [start, end), sorted */
 	size_t n, cap;
-	int done;                       /* committed, failed, or not wanted */
+	int done; /* committed, failed, or not wanted */
 };
 
 int wfs_feed_new(struct wfs_diskcache *disk, struct wfs_feed **out);
@@ -72,9 +72,8 @@ void wfs_feed_free(struct wfs_feed *f);
 void wfs_feed_obj_init(struct wfs_feed_obj *fo);
 /* len bytes at off of the object md5/size arrived: write them to its temp
  * file; once every byte is there, queue the commit (verify, publish). */
-void wfs_feed_land(struct wfs_feed *f, struct wfs_feed_obj *fo,
-		   const char *md5, int64_t size, int64_t off,
-		   const void *data, size_t len);
+void wfs_feed_land(struct wfs_feed *f, struct wfs_feed_obj *fo, const char *md5,
+		   int64_t size, int64_t off, const void *data, size_t len);
 /* The object is gone: drop an incomplete temp file. */
 void wfs_feed_obj_end(struct wfs_feed_obj *fo);
 
@@ -82,20 +81,20 @@ void wfs_feed_obj_end(struct wfs_feed_obj *fo);
 
 struct dobj {
 	struct wfs_data *d;
-	struct wfs_res res;             /* what it is; res.key is the map key */
-	struct wfs_pf_obj *pf;          /* the table's reference */
-	unsigned refs;                  /* open files + read-ahead (d->mu) */
+	struct wfs_res res;    /* what it is; res.key is the map key */
+	struct wfs_pf_obj *pf; /* the table's reference */
+	unsigned refs;         /* open files + read-ahead (d->mu) */
 	/* read-ahead not yet opened (d->mu) */
 	int in_ra;
 	double ra_at;
 	int64_t ra_bytes;
-	struct wfs_link ra;             /* in d->ra, oldest first */
+	struct wfs_link ra; /* in d->ra, oldest first */
 	/* the source */
 	pthread_mutex_t src_mu;
-	int disk_checked;               /* looked for it in the disk cache */
-	int disk_fd;                    /* read from the disk cache, or -1 */
-	int disk_bad;                   /* ... until a pread on it failed */
-	atomic_int logged;              /* a failure was logged */
+	int disk_checked;  /* looked for it in the disk cache */
+	int disk_fd;       /* read from the disk cache, or -1 */
+	int disk_bad;      /* ... until a pread on it failed */
+	atomic_int logged; /* a failure was logged */
 	struct wfs_feed_obj feed;
 };
 
@@ -104,15 +103,15 @@ struct wfs_data {
 	struct wb_client *api, *storage;
 	struct wfs_urls *urls;
 	struct wfs_pf *pf;
-	struct wfs_diskcache *disk;     /* NULL: no disk cache */
+	struct wfs_diskcache *disk; /* NULL: no disk cache */
 	struct wfs_feed *feed;
 	struct wfs_targets *targets;
 	pthread_mutex_t mu;
-	struct wb_strmap objs;         /* key -> struct dobj */
-	struct wfs_link ra;             /* read ahead, not yet opened */
+	struct wb_strmap objs; /* key -> struct dobj */
+	struct wfs_link ra;    /* read ahead, not yet opened */
 	unsigned ra_count;
 	int64_t ra_bytes;
-	uintptr_t ra_last;              /* the entry hinted last */
+	uintptr_t ra_last; /* the entry hinted last */
 	atomic_uint_fast64_t requests, bytes, disk_hits;
 };
 
@@ -129,8 +128,7 @@ void wfs_dobj_put(struct wfs_data *d, struct dobj *o);
 /* ---- read-ahead (readahead.c) -------------------------------------------- */
 
 /* Read ahead the files of next[0..n) (the hint of a file being read). */
-void wfs_ra_hint(struct wfs_data *d, const struct wfs_data_src *next,
-		 size_t n);
+void wfs_ra_hint(struct wfs_data *d, const struct wfs_data_src *next, size_t n);
 /* An open took over a read-ahead object (d->mu held). */
 void wfs_ra_taken(struct wfs_data *d, struct dobj *o);
 /* Drop every read-ahead not yet opened (at unmount). */

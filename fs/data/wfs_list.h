@@ -12,7 +12,7 @@ struct wfs_link {
 };
 
 #define WFS_LIST_ENTRY(lnk, type, member) \
-	((type *)(void *)((char *)(lnk) - offsetof(type, member)))
+	((type *)(void *)((char *)(lnk)-offsetof(type, member)))
 
 static inline void wfs_list_init(struct wfs_link *h)
 {

@@ -13,8 +13,8 @@
 
 struct wfs_md5 {
 	uint32_t h[4];
-	uint64_t len;          /* bytes fed so far */
-	uint8_t block[64];     /* a partial block, len % 64 bytes of it */
+	uint64_t len;      /* bytes fed so far */
+	uint8_t block[64]; /* a partial block, len % 64 bytes of it */
 };
 
 void wfs_md5_init(struct wfs_md5 *m);

@@ -112,15 +112,15 @@ int wfs_pf_read(struct wfs_pf_reader *r, void *buf, size_t len, int64_t off,
 void wfs_pf_reader_free(struct wfs_pf_reader *r);
 
 struct wfs_pf_stats {
-	uint64_t fetches;     /* fetch calls started */
-	uint64_t bytes;       /* bytes delivered by fetches */
-	uint64_t failures;    /* fetches that failed (not cancelled) */
-	uint64_t evictions;   /* chunks dropped for memory */
-	size_t mem_used;      /* bytes reserved now */
+	uint64_t fetches;   /* fetch calls started */
+	uint64_t bytes;     /* bytes delivered by fetches */
+	uint64_t failures;  /* fetches that failed (not cancelled) */
+	uint64_t evictions; /* chunks dropped for memory */
+	size_t mem_used;    /* bytes reserved now */
 	size_t mem_peak;
 	size_t mem_budget;
-	unsigned running;     /* fetches in flight now */
-	size_t landing;       /* bytes waiting for src->landed */
+	unsigned running; /* fetches in flight now */
+	size_t landing;   /* bytes waiting for src->landed */
 	unsigned running_peak;
 };
 void wfs_pf_get_stats(struct wfs_pf *pf, struct wfs_pf_stats *out);

@@ -42,9 +42,9 @@ int wfs_urls_refresh(struct wfs_urls *u, const struct wb_artifact *a,
 int wfs_urls_on_api(const struct wfs_urls *u, const char *url);
 
 struct wfs_urls_stats {
-	uint64_t batches;    /* file-URL requests */
-	uint64_t refreshes;  /* URLs refused by storage */
-	size_t bytes;        /* memory held by URLs now */
+	uint64_t batches;   /* file-URL requests */
+	uint64_t refreshes; /* URLs refused by storage */
+	size_t bytes;       /* memory held by URLs now */
 };
 void wfs_urls_get_stats(struct wfs_urls *u, struct wfs_urls_stats *out);
 

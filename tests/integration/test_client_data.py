@@ -639,10 +639,10 @@ const path = require('path'), fs = require('fs');
 const G = require(path.join(process.argv[1], 'graphql'));
 const schema = G.buildSchema(fs.readFileSync(process.argv[2], 'utf8'));
 require('readline').createInterface({input: process.stdin}).on('line', (l) => {
-	let errs;
-	try { errs = G.validate(schema, G.parse(JSON.parse(l).query)).map((e) => e.message); }
-	catch (e) { errs = [e.message]; }
-	process.stdout.write(JSON.stringify(errs) + '\n');
+    let errs;
+    try { errs = G.validate(schema, G.parse(JSON.parse(l).query)).map((e) => e.message); }
+    catch (e) { errs = [e.message]; }
+    process.stdout.write(JSON.stringify(errs) + '\n');
 });
 '''
 

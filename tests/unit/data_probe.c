@@ -116,7 +116,7 @@ static int read_one(struct probe *p, size_t i)
 
 		if (p->random) {
 			int64_t r = (int64_t)rand_r(&seed) << 20 ^
-				    rand_r(&seed);
+				rand_r(&seed);
 
 			off = size > 4096 ? (off_t)(r % (size / 4096)) * 4096
 					  : 0;
@@ -135,8 +135,8 @@ static int read_one(struct probe *p, size_t i)
 	free(buf);
 	wfs_md5_final(&md5, dg);
 	printf("{\"path\": \"%s\", \"size\": %lld, \"bytes\": %lld, "
-	       "\"seconds\": %.6f, \"rc\": %d, \"md5\": \"", e->path,
-	       (long long)size, (long long)total, now() - t0, rc);
+	       "\"seconds\": %.6f, \"rc\": %d, \"md5\": \"",
+	       e->path, (long long)size, (long long)total, now() - t0, rc);
 	for (int k = 0; k < WFS_MD5_LEN; k++)
 		printf("%02x", dg[k]);
 	printf("\"}\n");
@@ -187,8 +187,8 @@ int main(int argc, char **argv)
 	double t0;
 	int i = 1;
 
-	wb_log_set_sink(log_stderr, NULL, getenv("WB_PROBE_DEBUG")
-					  ? WB_LOG_DEBUG : WB_LOG_WARN);
+	wb_log_set_sink(log_stderr, NULL,
+			getenv("WB_PROBE_DEBUG") ? WB_LOG_DEBUG : WB_LOG_WARN);
 	for (; i < argc && !strncmp(argv[i], "--", 2); i++) {
 		if (!strcmp(argv[i], "--hint"))
 			p.hint = 1;
@@ -213,7 +213,8 @@ int main(int argc, char **argv)
 	}
 	if (i >= argc || argv[i][0] == '-' || !p.read_size || !threads ||
 	    threads > 64) {
-		fprintf(stderr, "usage: data_probe [--cache-dir DIR] [--read "
+		fprintf(stderr,
+			"usage: data_probe [--cache-dir DIR] [--read "
 			"BYTES] [--random N] [--hint] [--mem BYTES] "
 			"[--streams N] "
 			"[--threads N] [--no-md5] ENTITY/PROJECT/NAME:VER "
@@ -240,9 +241,9 @@ int main(int argc, char **argv)
 	p.n = i < argc ? (size_t)(argc - i) : p.h->m->n_entries;
 	p.entries = calloc(p.n ? p.n : 1, sizeof(*p.entries));
 	for (size_t k = 0; p.entries && k < p.n; k++) {
-		p.entries[k] = i < argc ? wb_manifest_find(p.h->m,
-							   argv[i + (int)k])
-					: &p.h->m->entries[k];
+		p.entries[k] = i < argc
+			? wb_manifest_find(p.h->m, argv[i + (int)k])
+			: &p.h->m->entries[k];
 		if (!p.entries[k]) {
 			fprintf(stderr, "data_probe: no entry %s\n",
 				argv[i + (int)k]);
@@ -261,8 +262,8 @@ int main(int argc, char **argv)
 	printf("{\"stats\": {\"seconds\": %.6f, \"storage_requests\": %llu, "
 	       "\"storage_bytes\": %llu, \"disk_hits\": %llu, "
 	       "\"url_batches\": %llu, \"url_refreshes\": %llu, "
-	       "\"mem_peak\": %zu}}\n", now() - t0,
-	       (unsigned long long)st.storage_requests,
+	       "\"mem_peak\": %zu}}\n",
+	       now() - t0, (unsigned long long)st.storage_requests,
 	       (unsigned long long)st.storage_bytes,
 	       (unsigned long long)st.disk_hits,
 	       (unsigned long long)st.url_batches,

@@ -103,10 +103,11 @@ static void log_stderr(void *ud, enum wb_log_level level, const char *line)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: http_probe [--post BODY] [--range A-B] [--follow] "
-			"[--sink] [--no-restart] [--deadline MS] [--max-body N] "
-			"[--retries N] [--repeat N] [--threads N] [--inflight N] "
-			"[--ca-file F] [--insecure] [--out FILE] URL\n");
+	fprintf(stderr,
+		"usage: http_probe [--post BODY] [--range A-B] [--follow] "
+		"[--sink] [--no-restart] [--deadline MS] [--max-body N] "
+		"[--retries N] [--repeat N] [--threads N] [--inflight N] "
+		"[--ca-file F] [--insecure] [--out FILE] URL\n");
 	exit(2);
 }
 
@@ -204,7 +205,9 @@ int main(int argc, char **argv)
 		if (!use_sink && out && resp.body) {
 			FILE *f = fopen(out, "wb");
 
-			if (!f || fwrite(resp.body, 1, resp.body_len, f) != resp.body_len) {
+			if (!f ||
+			    fwrite(resp.body, 1, resp.body_len, f) !=
+				    resp.body_len) {
 				perror("write --out");
 				return 2;
 			}
@@ -219,7 +222,8 @@ int main(int argc, char **argv)
 	cJSON_AddNumberToObject(j, "err_status", err.http_status);
 	cJSON_AddNumberToObject(j, "attempts", resp.attempts);
 	cJSON_AddNumberToObject(j, "bytes", (double)resp.body_len);
-	cJSON_AddNumberToObject(j, "content_length", (double)resp.content_length);
+	cJSON_AddNumberToObject(j, "content_length",
+				(double)resp.content_length);
 	cJSON_AddNumberToObject(j, "restarts", fs.restarts);
 	if (resp.content_range)
 		cJSON_AddStringToObject(j, "content_range", resp.content_range);
@@ -229,8 +233,10 @@ int main(int argc, char **argv)
 
 		wb_http_get_stats(h, &st);
 		cJSON_AddNumberToObject(js, "requests", (double)st.requests);
-		cJSON_AddNumberToObject(js, "api_requests", (double)st.api_requests);
-		cJSON_AddNumberToObject(js, "storage_requests", (double)st.storage_requests);
+		cJSON_AddNumberToObject(js, "api_requests",
+					(double)st.api_requests);
+		cJSON_AddNumberToObject(js, "storage_requests",
+					(double)st.storage_requests);
 		cJSON_AddNumberToObject(js, "retries", (double)st.retries);
 		cJSON_AddNumberToObject(js, "bytes_in", (double)st.bytes_in);
 	}

@@ -67,8 +67,9 @@ static void assert_tree_ok(const struct wb_manifest *m)
 
 static void test_lookup_and_list(void **state)
 {
-	static const char *const paths[] = {
-		"b", "a/y/z", "a.txt", "a/x", "a-b", "c d/#%.txt", NULL };
+	static const char *const paths[] = { "b",   "a/y/z", "a.txt",
+					     "a/x", "a-b",   "c d/#%.txt",
+					     NULL };
 	struct wb_manifest *m = manifest(paths);
 	const struct wb_manifest_entry *e;
 	struct listing l;
@@ -83,16 +84,14 @@ static void test_lookup_and_list(void **state)
 	assert_string_equal(list(m, "nope", &l), "");
 	assert_int_equal(wfs_art_tree_lookup(m, "", "a", &e), WFS_ART_DIR);
 	assert_null(e);
-	assert_int_equal(wfs_art_tree_lookup(m, "", "a.txt", &e),
-			 WFS_ART_FILE);
+	assert_int_equal(wfs_art_tree_lookup(m, "", "a.txt", &e), WFS_ART_FILE);
 	assert_string_equal(e->path, "a.txt");
 	assert_int_equal(wfs_art_tree_lookup(m, "a/y", "z", &e), WFS_ART_FILE);
 	assert_string_equal(e->path, "a/y/z");
 	assert_int_equal(wfs_art_tree_lookup(m, "a", "y", &e), WFS_ART_DIR);
 	assert_int_equal(wfs_art_tree_lookup(m, "a", "z", &e), WFS_ART_ABSENT);
 	assert_int_equal(wfs_art_tree_lookup(m, "", "x", &e), WFS_ART_ABSENT);
-	assert_int_equal(wfs_art_tree_lookup(m, "", "a-", &e),
-			 WFS_ART_ABSENT);
+	assert_int_equal(wfs_art_tree_lookup(m, "", "a-", &e), WFS_ART_ABSENT);
 	wb_manifest_free(m);
 }
 
@@ -113,8 +112,8 @@ static void test_empty_manifest(void **state)
 
 static void test_next_files_of_a_directory(void **state)
 {
-	static const char *const paths[] = {
-		"d/1", "d/2", "d/s/x", "d/s/y", "d/3", "d0", "e/1", NULL };
+	static const char *const paths[] = { "d/1", "d/2", "d/s/x", "d/s/y",
+					     "d/3", "d0",  "e/1",   NULL };
 	struct wb_manifest *m = manifest(paths);
 	const struct wb_manifest_entry *next[4];
 	const struct wb_manifest_entry *d1 = wb_manifest_find(m, "d/1");
@@ -125,11 +124,11 @@ static void test_next_files_of_a_directory(void **state)
 	assert_string_equal(next[0]->path, "d/2");
 	assert_string_equal(next[1]->path, "d/3");
 	assert_int_equal(wfs_art_tree_next(m, d1, next, 1), 1);
-	assert_int_equal(wfs_art_tree_next(m, wb_manifest_find(m, "d/3"), next,
-					   4), 0);
+	assert_int_equal(
+		wfs_art_tree_next(m, wb_manifest_find(m, "d/3"), next, 4), 0);
 	/* At the top level the next file is d0, after the d/ subtree. */
-	assert_int_equal(wfs_art_tree_next(m, wb_manifest_find(m, "d0"), next,
-					   4), 0);
+	assert_int_equal(
+		wfs_art_tree_next(m, wb_manifest_find(m, "d0"), next, 4), 0);
 	wb_manifest_free(m);
 }
 

@@ -62,7 +62,8 @@ static void run_fan(int inflight, size_t n, size_t fail_at, int want_rc)
 	f.hits = calloc(n ? n : 1, sizeof(*f.hits));
 	assert_int_equal(wb_client_parallel(c, n, fan_job, &f), want_rc);
 	for (size_t i = 0; i < n; i++)
-		assert_int_equal(f.hits[i], 1); /* every job once, even after a failure */
+		assert_int_equal(f.hits[i],
+				 1); /* every job once, even after a failure */
 	assert_true(f.max_running <= inflight);
 	if (n >= (size_t)inflight && inflight > 1)
 		assert_true(f.max_running > 1); /* really parallel */
@@ -106,8 +107,7 @@ static void test_web_url(void **state)
 				     NULL));
 	expect_url("https://app.example.com/%C3%BC%E6%B5%8B",
 		   wb_client_web_url(c, "\xc3\xbc\xe6\xb5\x8b", NULL));
-	expect_url("https://app.example.com",
-		   wb_client_web_url(c, NULL));
+	expect_url("https://app.example.com", wb_client_web_url(c, NULL));
 	wb_client_free(c);
 }
 
@@ -138,8 +138,9 @@ static void test_queries_table(void **state)
 		assert_ptr_equal(wb_query_find(d->name), d);
 		assert_non_null(strstr(d->text, d->name));
 	}
-	for (const char *const *n = (const char *const[]){ "Viewer",
-		     "Entity", "Projects", "Project", "Runs", "Run", NULL };
+	for (const char *const *n =
+		     (const char *const[]){ "Viewer", "Entity", "Projects",
+					    "Project", "Runs", "Run", NULL };
 	     *n; n++)
 		assert_non_null(wb_query_find(*n));
 }

@@ -113,15 +113,16 @@ static void test_internal_keys_dropped(void **state)
 static void test_numbers_exact(void **state)
 {
 	(void)state;
-	expect_unwrap("{\"big\": {\"value\": 123456789012345678901234567890},"
-		      " \"neg\": {\"value\": -9007199254740993},"
-		      " \"f\": {\"value\": 0.1000000000000000055511151231257827},"
-		      " \"e\": {\"value\": 1.0e-08}, \"E\": {\"value\": 1E+400},"
-		      " \"z\": {\"value\": -0.0}, \"i\": 2.50}",
-		      "{\"big\":123456789012345678901234567890,"
-		      "\"neg\":-9007199254740993,"
-		      "\"f\":0.1000000000000000055511151231257827,"
-		      "\"e\":1.0e-08,\"E\":1E+400,\"z\":-0.0,\"i\":2.50}");
+	expect_unwrap(
+		"{\"big\": {\"value\": 123456789012345678901234567890},"
+		" \"neg\": {\"value\": -9007199254740993},"
+		" \"f\": {\"value\": 0.1000000000000000055511151231257827},"
+		" \"e\": {\"value\": 1.0e-08}, \"E\": {\"value\": 1E+400},"
+		" \"z\": {\"value\": -0.0}, \"i\": 2.50}",
+		"{\"big\":123456789012345678901234567890,"
+		"\"neg\":-9007199254740993,"
+		"\"f\":0.1000000000000000055511151231257827,"
+		"\"e\":1.0e-08,\"E\":1E+400,\"z\":-0.0,\"i\":2.50}");
 	expect_unwrap("{\"nan\": {\"value\": NaN}, \"inf\": {\"value\": "
 		      "Infinity}, \"ninf\": {\"desc\": null, \"value\": "
 		      "-Infinity}, \"arr\": {\"value\": [NaN, 1e999]}}",
@@ -132,15 +133,17 @@ static void test_numbers_exact(void **state)
 static void test_key_order_and_odd_keys(void **state)
 {
 	(void)state;
-	expect_unwrap("{\"z\": {\"value\": 1}, \"a\": {\"value\": 2},"
-		      " \"train/lr\": {\"value\": 3}, \"model.dim\": 4,"
-		      " \"with space\": {\"value\": 5}, \"\": {\"value\": 6},"
-		      " \"\\u00fcml\\u00e4ut \\u6d4b\\u8bd5\": {\"value\": \"\\u2603\"},"
-		      " \"q\\\"uote\": {\"value\": \"a\\nb\"}}",
-		      "{\"z\":1,\"a\":2,\"train/lr\":3,\"model.dim\":4,"
-		      "\"with space\":5,\"\":6,"
-		      "\"\xc3\xbc" "ml\xc3\xa4ut \xe6\xb5\x8b\xe8\xaf\x95\":"
-		      "\"\xe2\x98\x83\",\"q\\\"uote\":\"a\\nb\"}");
+	expect_unwrap(
+		"{\"z\": {\"value\": 1}, \"a\": {\"value\": 2},"
+		" \"train/lr\": {\"value\": 3}, \"model.dim\": 4,"
+		" \"with space\": {\"value\": 5}, \"\": {\"value\": 6},"
+		" \"\\u00fcml\\u00e4ut \\u6d4b\\u8bd5\": {\"value\": \"\\u2603\"},"
+		" \"q\\\"uote\": {\"value\": \"a\\nb\"}}",
+		"{\"z\":1,\"a\":2,\"train/lr\":3,\"model.dim\":4,"
+		"\"with space\":5,\"\":6,"
+		"\"\xc3\xbc"
+		"ml\xc3\xa4ut \xe6\xb5\x8b\xe8\xaf\x95\":"
+		"\"\xe2\x98\x83\",\"q\\\"uote\":\"a\\nb\"}");
 }
 
 static void test_duplicate_keys_like_python(void **state)
@@ -208,8 +211,7 @@ static void test_length_bound(void **state)
 	char *text;
 
 	(void)state;
-	assert_int_equal(wb_config_unwrap(raw, strlen(raw) - 7, &out, NULL),
-			 0);
+	assert_int_equal(wb_config_unwrap(raw, strlen(raw) - 7, &out, NULL), 0);
 	text = wb_json_print(out, WB_JSON_COMPACT, NULL);
 	assert_string_equal(text, "{\"a\":1}");
 	free(text);

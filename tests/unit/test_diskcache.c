@@ -152,8 +152,11 @@ static void miss_then_hit(void **state)
 	assert_int_equal(wfs_diskcache_lookup(c, hex, 100000, &fd), -ENOENT);
 	assert_int_equal(fd, -1);
 	assert_int_equal(wfs_diskcache_lookup(c, "xyz", 1, &fd), -EINVAL);
-	assert_int_equal(wfs_diskcache_lookup(c, "0123456789abcdef0123456789"
-					      "abcdeg", 1, &fd), -EINVAL);
+	assert_int_equal(wfs_diskcache_lookup(c,
+					      "0123456789abcdef0123456789"
+					      "abcdeg",
+					      1, &fd),
+			 -EINVAL);
 	put(c, data, 100000, hex);
 	assert_cached(c, hex, data, 100000);
 	/* Either case; the SDK's hit rule: another size is a miss. */
@@ -297,8 +300,7 @@ static void *write_pieces(void *arg)
 
 		if ((int)(i % (size_t)j->stride) != j->first)
 			continue;
-		if (wfs_diskcache_write(j->w, (int64_t)off, j->data + off,
-					len))
+		if (wfs_diskcache_write(j->w, (int64_t)off, j->data + off, len))
 			return (void *)1;
 	}
 	return NULL;
@@ -318,8 +320,8 @@ static void parallel_writers(void **state)
 	assert_int_equal(wfs_diskcache_begin(c, hex, (int64_t)n, &w), 0);
 	for (int i = 0; i < 4; i++) {
 		jobs[i] = (struct piece_job){ w, data, n, 65536, i, 4 };
-		assert_int_equal(pthread_create(&t[i], NULL, write_pieces,
-						&jobs[i]), 0);
+		assert_int_equal(
+			pthread_create(&t[i], NULL, write_pieces, &jobs[i]), 0);
 	}
 	for (int i = 0; i < 4; i++) {
 		void *r;
@@ -345,11 +347,11 @@ static void many_ranges(void **state)
 	md5_hex(data, n, hex);
 	assert_int_equal(wfs_diskcache_begin(c, hex, (int64_t)n, &w), 0);
 	for (size_t i = 1; i < n; i += 2)
-		assert_int_equal(wfs_diskcache_write(w, (int64_t)i, data + i, 1),
-				 0);
+		assert_int_equal(
+			wfs_diskcache_write(w, (int64_t)i, data + i, 1), 0);
 	for (size_t i = 0; i < n; i += 2)
-		assert_int_equal(wfs_diskcache_write(w, (int64_t)i, data + i, 1),
-				 0);
+		assert_int_equal(
+			wfs_diskcache_write(w, (int64_t)i, data + i, 1), 0);
 	assert_int_equal(wfs_diskcache_commit(w), 0);
 	assert_cached(c, hex, data, n);
 	free(data);
@@ -473,10 +475,14 @@ static void stale_temp_cleanup(void **state)
 	time_t now = time(NULL);
 	char stale[256], fresh[256], sdk[256], hex[33];
 
-	snprintf(stale, sizeof(stale), "%s/artifacts/tmp/wandbfs-h-1-2-"
-		 "0123.part", f->dir);
-	snprintf(fresh, sizeof(fresh), "%s/artifacts/tmp/wandbfs-h-1-3-"
-		 "0123.part", f->dir);
+	snprintf(stale, sizeof(stale),
+		 "%s/artifacts/tmp/wandbfs-h-1-2-"
+		 "0123.part",
+		 f->dir);
+	snprintf(fresh, sizeof(fresh),
+		 "%s/artifacts/tmp/wandbfs-h-1-3-"
+		 "0123.part",
+		 f->dir);
 	snprintf(sdk, sizeof(sdk), "%s/artifacts/tmp/tmpab12cd", f->dir);
 	make_file(stale, now - 7 * 3600);
 	make_file(fresh, now - 60);
@@ -579,7 +585,8 @@ static void two_processes(void **state)
 		assert_true(pid[i] >= 0);
 		if (pid[i] == 0) {
 			close(go[1]);
-			_exit(i < 2 ? child_write(f->dir, data, n, hex, i, go[0])
+			_exit(i < 2 ? child_write(f->dir, data, n, hex, i,
+						  go[0])
 				    : child_look(f->dir, data, n, hex, go[0]));
 		}
 	}

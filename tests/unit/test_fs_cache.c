@@ -95,7 +95,8 @@ static void test_state_classes(void **state)
 	assert_int_equal(wfs_class_for_run_state(NULL), WFS_CLASS_RUNNING);
 	assert_int_equal(wfs_class_for_run_state("finished"),
 			 WFS_CLASS_FINISHED);
-	assert_int_equal(wfs_class_for_run_state("crashed"), WFS_CLASS_FINISHED);
+	assert_int_equal(wfs_class_for_run_state("crashed"),
+			 WFS_CLASS_FINISHED);
 	assert_int_equal(wfs_class_for_run_state("killed"), WFS_CLASS_FINISHED);
 	assert_true(wfs_cache_ttl(c, WFS_CLASS_LISTING) == 60);
 	assert_true(wfs_cache_ttl(c, WFS_CLASS_RUNNING) == 5);

@@ -37,22 +37,22 @@ static double fake_clock(void)
 #define NAMES_MAX 64
 
 struct call {
-	char op;                 /* 'V' viewer, 'R' runs, 'F' runs_fetch ... */
+	char op; /* 'V' viewer, 'R' runs, 'F' runs_fetch ... */
 	unsigned heavy;
 	size_t n;
-	int first, last;         /* run numbers of the first and last name */
-	int nums[NAMES_MAX];     /* run numbers asked for (runs_fetch) */
+	int first, last;     /* run numbers of the first and last name */
+	int nums[NAMES_MAX]; /* run numbers asked for (runs_fetch) */
 };
 
 static struct {
 	pthread_mutex_t mu;
-	int runs;                /* runs in e/p */
-	size_t config_pad;       /* bytes of padding in each config */
-	int fail;                /* next calls fail with -EIO */
-	unsigned delay_ms;       /* each call sleeps this long */
+	int runs;          /* runs in e/p */
+	size_t config_pad; /* bytes of padding in each config */
+	int fail;          /* next calls fail with -EIO */
+	unsigned delay_ms; /* each call sleeps this long */
 	int ncalls;
 	struct call calls[CALLS_MAX];
-	int fetched[2][20000];   /* [config, summary] fetches per run */
+	int fetched[2][20000]; /* [config, summary] fetches per run */
 } fake = { .mu = PTHREAD_MUTEX_INITIALIZER };
 
 static void fake_reset(int runs, size_t config_pad)
@@ -123,8 +123,10 @@ static struct wb_run *make_run(int i, unsigned heavy)
 		size_t len = fake.config_pad + 64;
 
 		r->config = malloc(len);
-		snprintf(r->config, len, "{\"n\": {\"value\": %d}, \"pad\": "
-			 "{\"value\": \"%*s\"}}", i, (int)fake.config_pad, "");
+		snprintf(r->config, len,
+			 "{\"n\": {\"value\": %d}, \"pad\": "
+			 "{\"value\": \"%*s\"}}",
+			 i, (int)fake.config_pad, "");
 	}
 	if (heavy & WB_RUN_SUMMARY)
 		r->summary = dupf("{\"loss\": %d}", i);
@@ -137,8 +139,8 @@ static int run_number(const char *name)
 	int i;
 	char tail;
 
-	if (sscanf(name, "r%4d%c", &i, &tail) != 1 || i < 0 ||
-	    i >= fake.runs || strlen(name) != 5)
+	if (sscanf(name, "r%4d%c", &i, &tail) != 1 || i < 0 || i >= fake.runs ||
+	    strlen(name) != 5)
 		return -1;
 	return i;
 }
@@ -265,8 +267,12 @@ static int fake_runs_fetch(void *ud, const char *entity, const char *project,
 	}
 	pthread_mutex_unlock(&fake.mu);
 	a = (struct half){ nums, (size_t)found / 2, heavy, cb, cb_ud, 0 };
-	b = (struct half){ nums + found / 2, (size_t)found - (size_t)found / 2,
-			   heavy, cb, cb_ud, 0 };
+	b = (struct half){ nums + found / 2,
+			   (size_t)found - (size_t)found / 2,
+			   heavy,
+			   cb,
+			   cb_ud,
+			   0 };
 	assert_int_equal(pthread_create(&t, NULL, deliver_half, &a), 0);
 	deliver_half(&b);
 	pthread_join(t, NULL);
@@ -390,7 +396,8 @@ static void *read_same(void *arg)
 
 	pthread_barrier_wait(&start);
 	assert_int_equal(wfs_fetch_run_file(fetcher, "e", "p", "r0007",
-					    WFS_PART_SUMMARY, &rf, NULL), 0);
+					    WFS_PART_SUMMARY, &rf, NULL),
+			 0);
 	seen[k] = rf->blob;
 	wfs_obj_unref(&rf->obj);
 	return NULL;
@@ -410,8 +417,7 @@ static void run_threads(void *(*fn)(void *))
 
 	pthread_barrier_init(&start, NULL, THREADS);
 	for (size_t i = 0; i < THREADS; i++)
-		assert_int_equal(pthread_create(&t[i], NULL, fn, (void *)i),
-				 0);
+		assert_int_equal(pthread_create(&t[i], NULL, fn, (void *)i), 0);
 	for (size_t i = 0; i < THREADS; i++)
 		pthread_join(t[i], NULL);
 	pthread_barrier_destroy(&start);
@@ -490,7 +496,8 @@ static void test_ttl_per_class(void **state)
 
 	fake_now += 4;
 	assert_int_equal(wfs_fetch_run_file(fetcher, "e", "p", "r0010",
-					    WFS_PART_CONFIG, &rf, &ttl), 0);
+					    WFS_PART_CONFIG, &rf, &ttl),
+			 0);
 	wfs_obj_unref(&rf->obj);
 	/* The kernel is told what is left of the freshness, not a full TTL. */
 	assert_true(ttl > 0.9 && ttl < 1.1);
@@ -501,7 +508,8 @@ static void test_ttl_per_class(void **state)
 	assert_int_equal(read_file(11, WFS_PART_CONFIG), 0);
 	assert_int_equal(ncalls('F'), 3);
 	assert_int_equal(wfs_fetch_run_file(fetcher, "e", "p", "r0010",
-					    WFS_PART_CONFIG, &rf, &ttl), 0);
+					    WFS_PART_CONFIG, &rf, &ttl),
+			 0);
 	wfs_obj_unref(&rf->obj);
 	assert_true(ttl > 4.9 && ttl <= 5);
 

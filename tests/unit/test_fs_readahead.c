@@ -19,9 +19,13 @@ static struct wfs_ra_plan access_at(struct wfs_ra *ra, size_t pos, size_t n,
 				    size_t limit, unsigned part, int demand,
 				    unsigned walk)
 {
-	struct wfs_ra_access a = { .pos = pos, .n = n, .group = G,
-				   .limit = limit, .walk = walk,
-				   .part = part, .demand = demand };
+	struct wfs_ra_access a = { .pos = pos,
+				   .n = n,
+				   .group = G,
+				   .limit = limit,
+				   .walk = walk,
+				   .part = part,
+				   .demand = demand };
 	struct wfs_ra_plan p;
 
 	wfs_ra_access(ra, "R/e/p", &a, &p);
@@ -66,8 +70,8 @@ static void test_window_grows_to_limit(void **state)
 	assert_plan(access_at(ra, 100, 5000, 300, CONFIG, 1, 1), 100, 150);
 	for (size_t k = 0; k < sizeof(want) / sizeof(want[0]); k++) {
 		size_t pos = 150 + 50 * k;
-		struct wfs_ra_plan p = access_at(ra, pos, 5000, 300, CONFIG,
-						 0, 1);
+		struct wfs_ra_plan p =
+			access_at(ra, pos, 5000, 300, CONFIG, 0, 1);
 
 		assert_int_equal(p.to, pos + G + want[k]);
 	}

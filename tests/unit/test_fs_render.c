@@ -236,10 +236,15 @@ static void test_project_json(void **state)
 	     desc[] = "digits", created[] = "2021-02-16T23:44:10.058524",
 	     access[] = "PRIVATE",
 	     url[] = "https://wandb.ai/alice/mnist/workspace";
-	struct wb_project p = { .id = id, .name = name, .entity = entity,
-				.description = desc, .created_at = created,
-				.access = access, .run_count = 42,
-				.read_only = 0, .web_url = url };
+	struct wb_project p = { .id = id,
+				.name = name,
+				.entity = entity,
+				.description = desc,
+				.created_at = created,
+				.access = access,
+				.run_count = 42,
+				.read_only = 0,
+				.web_url = url };
 	struct wfs_project_rec *rec, *again;
 
 	(void)state;
@@ -272,8 +277,12 @@ static void test_render_oom(void **state)
 {
 	char id[] = "UHJvamVjdDox", name[] = "mnist", entity[] = "alice",
 	     url[] = "https://wandb.ai/alice/mnist/workspace";
-	struct wb_project p = { .id = id, .name = name, .entity = entity,
-				.run_count = 7, .read_only = 1, .web_url = url };
+	struct wb_project p = { .id = id,
+				.name = name,
+				.entity = entity,
+				.run_count = 7,
+				.read_only = 1,
+				.web_url = url };
 	struct wfs_project_rec *want_p = wfs_render_project(&p, NULL), *prec;
 	struct wfs_run_rec *rec;
 	struct wfs_blob *want_m, *meta;
@@ -299,8 +308,8 @@ static void test_render_oom(void **state)
 	assert_blob(prec->json, want_p->json->data);
 	wfs_obj_unref(&prec->obj);
 	for (n = 0;; n++) {
-		assert_int_equal(wfs_render_run(run_fixture(NULL, NULL), NULL,
-						&rec), 0);
+		assert_int_equal(
+			wfs_render_run(run_fixture(NULL, NULL), NULL, &rec), 0);
 		fail_alloc_at(n);
 		meta = wfs_run_metadata(rec, "alice", "proj");
 		fail_alloc_off();

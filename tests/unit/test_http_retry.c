@@ -13,17 +13,20 @@
 
 static void test_status_retry(void **state)
 {
-	static const long final[] = { 400, 401, 403, 404, 409, 410, 413, 416, 422, 501 };
+	static const long final[] = { 400, 401, 403, 404, 409,
+				      410, 413, 416, 422, 501 };
 	static const long retried[] = { 402, 405, 408, 418, 425, 429, 451, 499,
 					500, 502, 503, 504, 507, 599, 600, 999 };
-	static const long not_failures[] = { 200, 201, 204, 206, 301, 302, 304, 307 };
+	static const long not_failures[] = { 200, 201, 204, 206,
+					     301, 302, 304, 307 };
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(final) / sizeof(*final); i++)
 		assert_int_equal(wb_http_should_retry(final[i], 0), 0);
 	for (size_t i = 0; i < sizeof(retried) / sizeof(*retried); i++)
 		assert_int_equal(wb_http_should_retry(retried[i], 0), 1);
-	for (size_t i = 0; i < sizeof(not_failures) / sizeof(*not_failures); i++)
+	for (size_t i = 0; i < sizeof(not_failures) / sizeof(*not_failures);
+	     i++)
 		assert_int_equal(wb_http_should_retry(not_failures[i], 0), 0);
 }
 
@@ -31,18 +34,26 @@ static void test_curl_retry(void **state)
 {
 	static const int retried[] = {
 		CURLE_OK, /* status 0 and no error: no response at all */
-		CURLE_COULDNT_RESOLVE_PROXY, CURLE_COULDNT_RESOLVE_HOST,
-		CURLE_COULDNT_CONNECT, CURLE_HTTP2, CURLE_PARTIAL_FILE,
-		CURLE_OPERATION_TIMEDOUT, CURLE_SSL_CONNECT_ERROR, CURLE_GOT_NOTHING,
-		CURLE_SEND_ERROR, CURLE_RECV_ERROR, CURLE_HTTP2_STREAM,
+		CURLE_COULDNT_RESOLVE_PROXY,
+		CURLE_COULDNT_RESOLVE_HOST,
+		CURLE_COULDNT_CONNECT,
+		CURLE_HTTP2,
+		CURLE_PARTIAL_FILE,
+		CURLE_OPERATION_TIMEDOUT,
+		CURLE_SSL_CONNECT_ERROR,
+		CURLE_GOT_NOTHING,
+		CURLE_SEND_ERROR,
+		CURLE_RECV_ERROR,
+		CURLE_HTTP2_STREAM,
 		CURLE_BAD_CONTENT_ENCODING,
 	};
 	static const int final[] = {
-		CURLE_UNSUPPORTED_PROTOCOL, CURLE_URL_MALFORMAT, CURLE_TOO_MANY_REDIRECTS,
-		CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_CACERT_BADFILE,
-		CURLE_SSL_CERTPROBLEM, CURLE_SSL_ISSUER_ERROR, CURLE_SSL_PINNEDPUBKEYNOTMATCH,
-		CURLE_WRITE_ERROR, CURLE_ABORTED_BY_CALLBACK, CURLE_OUT_OF_MEMORY,
-		CURLE_BAD_FUNCTION_ARGUMENT,
+		CURLE_UNSUPPORTED_PROTOCOL, CURLE_URL_MALFORMAT,
+		CURLE_TOO_MANY_REDIRECTS,   CURLE_PEER_FAILED_VERIFICATION,
+		CURLE_SSL_CACERT_BADFILE,   CURLE_SSL_CERTPROBLEM,
+		CURLE_SSL_ISSUER_ERROR,     CURLE_SSL_PINNEDPUBKEYNOTMATCH,
+		CURLE_WRITE_ERROR,          CURLE_ABORTED_BY_CALLBACK,
+		CURLE_OUT_OF_MEMORY,        CURLE_BAD_FUNCTION_ARGUMENT,
 	};
 
 	(void)state;
@@ -68,7 +79,8 @@ static void test_backoff(void **state)
 		double units[] = { 0.0, 0.25, 0.5, 0.999999 };
 
 		for (size_t k = 0; k < 4; k++) {
-			long d = wb_http_backoff_ms(n, 2000, 60000, -1, units[k]);
+			long d = wb_http_backoff_ms(n, 2000, 60000, -1,
+						    units[k]);
 			long lo = 2000L << n, hi = 2500L << n;
 
 			if (lo > 60000)
@@ -102,14 +114,28 @@ static void test_retry_after(void **state)
 	assert_int_equal(wb_http_parse_retry_after("", t), -1);
 	assert_int_equal(wb_http_parse_retry_after(NULL, t), -1);
 	/* HTTP dates: IMF-fixdate, RFC 850, asctime */
-	assert_int_equal(wb_http_parse_retry_after("Sun, 06 Nov 1994 08:49:37 GMT", t - 10), 10000);
-	assert_int_equal(wb_http_parse_retry_after("Sunday, 06-Nov-94 08:49:37 GMT", t - 10), 10000);
-	assert_int_equal(wb_http_parse_retry_after("Sun Nov  6 08:49:37 1994", t - 10), 10000);
+	assert_int_equal(wb_http_parse_retry_after(
+				 "Sun, 06 Nov 1994 08:49:37 GMT", t - 10),
+			 10000);
+	assert_int_equal(wb_http_parse_retry_after(
+				 "Sunday, 06-Nov-94 08:49:37 GMT", t - 10),
+			 10000);
+	assert_int_equal(wb_http_parse_retry_after("Sun Nov  6 08:49:37 1994",
+						   t - 10),
+			 10000);
 	/* a date in the past means now */
-	assert_int_equal(wb_http_parse_retry_after("Sun, 06 Nov 1994 08:49:37 GMT", t + 100), 0);
-	assert_int_equal(wb_http_parse_retry_after("Sun, 06 Nov 1994 08:49:37 PST", t), -1);
-	assert_int_equal(wb_http_parse_retry_after("Sun, 32 Nov 1994 08:49:37 GMT", t), -1);
-	assert_int_equal(wb_http_parse_retry_after("Sun, 06 Foo 1994 08:49:37 GMT", t), -1);
+	assert_int_equal(wb_http_parse_retry_after(
+				 "Sun, 06 Nov 1994 08:49:37 GMT", t + 100),
+			 0);
+	assert_int_equal(
+		wb_http_parse_retry_after("Sun, 06 Nov 1994 08:49:37 PST", t),
+		-1);
+	assert_int_equal(
+		wb_http_parse_retry_after("Sun, 32 Nov 1994 08:49:37 GMT", t),
+		-1);
+	assert_int_equal(
+		wb_http_parse_retry_after("Sun, 06 Foo 1994 08:49:37 GMT", t),
+		-1);
 }
 
 static void test_status_errno(void **state)

@@ -54,21 +54,26 @@ static void test_extended_numbers(void **state)
 		      "{\"big\":123456789012345678901234567890}");
 	check_compact("[[[[1,[2.50,[NaN,[-Infinity]]]]]]]",
 		      "[[[[1,[2.50,[NaN,[-Infinity]]]]]]]");
-	check_compact("{ \"a\" : [ 1 , 2 ] ,\n\t\"b\":{}}", "{\"a\":[1,2],\"b\":{}}");
+	check_compact("{ \"a\" : [ 1 , 2 ] ,\n\t\"b\":{}}",
+		      "{\"a\":[1,2],\"b\":{}}");
 }
 
 static void test_strings(void **state)
 {
 	(void)state;
 	/* number-looking text inside strings is untouched */
-	check_compact("{\"a\":\"NaN\",\"b\":\"1.50\",\"c\":\"say \\\"NaN\\\" -1\",\"NaN\":Infinity}",
-		      "{\"a\":\"NaN\",\"b\":\"1.50\",\"c\":\"say \\\"NaN\\\" -1\",\"NaN\":Infinity}");
-	check_compact("[\"\\\\\",1,\"\\\\\\\"\",2]", "[\"\\\\\",1,\"\\\\\\\"\",2]");
+	check_compact(
+		"{\"a\":\"NaN\",\"b\":\"1.50\",\"c\":\"say \\\"NaN\\\" -1\",\"NaN\":Infinity}",
+		"{\"a\":\"NaN\",\"b\":\"1.50\",\"c\":\"say \\\"NaN\\\" -1\",\"NaN\":Infinity}");
+	check_compact("[\"\\\\\",1,\"\\\\\\\"\",2]",
+		      "[\"\\\\\",1,\"\\\\\\\"\",2]");
 	/* Python json.dumps(ensure_ascii=False) escaping */
-	check_compact("\"\\u00e9\\n\\t\\\"\\\\\\/\\u0001\\u001F\\u007f\\ud83d\\ude00\"",
-		      "\"\xc3\xa9\\n\\t\\\"\\\\/\\u0001\\u001f\x7f\xf0\x9f\x98\x80\"");
+	check_compact(
+		"\"\\u00e9\\n\\t\\\"\\\\\\/\\u0001\\u001F\\u007f\\ud83d\\ude00\"",
+		"\"\xc3\xa9\\n\\t\\\"\\\\/\\u0001\\u001f\x7f\xf0\x9f\x98\x80\"");
 	check_compact("\"\\b\\f\\r\"", "\"\\b\\f\\r\"");
-	check_compact("\"\xe4\xb8\xad\xe6\x96\x87\"", "\"\xe4\xb8\xad\xe6\x96\x87\"");
+	check_compact("\"\xe4\xb8\xad\xe6\x96\x87\"",
+		      "\"\xe4\xb8\xad\xe6\x96\x87\"");
 	/* duplicate keys and key order survive */
 	check_compact("{\"b\":1,\"a\":2,\"b\":3}", "{\"b\":1,\"a\":2,\"b\":3}");
 }
@@ -76,26 +81,26 @@ static void test_strings(void **state)
 static void test_pretty(void **state)
 {
 	struct wb_error err = { 0 };
-	const char *in = "{\"a\":1,\"b\":[1,{\"c\":null}],\"d\":{},\"e\":[],\"f\":\"x\","
-			 "\"g\":[NaN,true,false]}";
-	const char *expect =
-		"{\n"
-		"  \"a\": 1,\n"
-		"  \"b\": [\n"
-		"    1,\n"
-		"    {\n"
-		"      \"c\": null\n"
-		"    }\n"
-		"  ],\n"
-		"  \"d\": {},\n"
-		"  \"e\": [],\n"
-		"  \"f\": \"x\",\n"
-		"  \"g\": [\n"
-		"    NaN,\n"
-		"    true,\n"
-		"    false\n"
-		"  ]\n"
-		"}";
+	const char *in =
+		"{\"a\":1,\"b\":[1,{\"c\":null}],\"d\":{},\"e\":[],\"f\":\"x\","
+		"\"g\":[NaN,true,false]}";
+	const char *expect = "{\n"
+			     "  \"a\": 1,\n"
+			     "  \"b\": [\n"
+			     "    1,\n"
+			     "    {\n"
+			     "      \"c\": null\n"
+			     "    }\n"
+			     "  ],\n"
+			     "  \"d\": {},\n"
+			     "  \"e\": [],\n"
+			     "  \"f\": \"x\",\n"
+			     "  \"g\": [\n"
+			     "    NaN,\n"
+			     "    true,\n"
+			     "    false\n"
+			     "  ]\n"
+			     "}";
 	cJSON *j = wb_json_parse(in, strlen(in), &err);
 	size_t len = 0;
 	char *out;
@@ -118,11 +123,41 @@ static void test_pretty(void **state)
 static void test_invalid(void **state)
 {
 	static const char *const bad[] = {
-		"", "   ", "[1,]", "{\"a\":1,}", "01", "1.", ".5", "+1", "-", "--1",
-		"1.5.3", "NaNx", "nan", "inf", "-NaN", "Infinityx", "[1 2]",
-		"{\"a\" 1}", "\"abc", "\"a\x01" "b\"", "[1]x", "\"\\u0000\"", "tru",
-		"[", "\"\\x\"", "1e", "1e+", "[1,\v2]", "[-Infinity1]",
-		"{\"a\":1}}", "[1]\n[2]", "[\"\\ud800\"]", "{1:2}", "[NaN NaN]",
+		"",
+		"   ",
+		"[1,]",
+		"{\"a\":1,}",
+		"01",
+		"1.",
+		".5",
+		"+1",
+		"-",
+		"--1",
+		"1.5.3",
+		"NaNx",
+		"nan",
+		"inf",
+		"-NaN",
+		"Infinityx",
+		"[1 2]",
+		"{\"a\" 1}",
+		"\"abc",
+		"\"a\x01"
+		"b\"",
+		"[1]x",
+		"\"\\u0000\"",
+		"tru",
+		"[",
+		"\"\\x\"",
+		"1e",
+		"1e+",
+		"[1,\v2]",
+		"[-Infinity1]",
+		"{\"a\":1}}",
+		"[1]\n[2]",
+		"[\"\\ud800\"]",
+		"{1:2}",
+		"[NaN NaN]",
 	};
 	char deep[4001];
 	struct wb_error err;
@@ -176,14 +211,16 @@ static void check_int(const char *text, int expect_rc, int64_t expect)
 		fail_msg("number_from_text rejected %s", text);
 	assert_int_equal(wb_json_get_int64(n, &v), expect_rc);
 	if (expect_rc == 0 && v != expect)
-		fail_msg("%s -> %lld, want %lld", text, (long long)v, (long long)expect);
+		fail_msg("%s -> %lld, want %lld", text, (long long)v,
+			 (long long)expect);
 	cJSON_Delete(n);
 }
 
 static void test_accessors(void **state)
 {
 	struct wb_error err = { 0 };
-	const char *in = "{\"a\":\"x\",\"A\":2,\"n\":NaN,\"i\":-Infinity,\"d\":0.1,\"s\":\"5\"}";
+	const char *in =
+		"{\"a\":\"x\",\"A\":2,\"n\":NaN,\"i\":-Infinity,\"d\":0.1,\"s\":\"5\"}";
 	cJSON *j = wb_json_parse(in, strlen(in), &err), *raw;
 	double d;
 	char *out;
@@ -191,8 +228,8 @@ static void test_accessors(void **state)
 	(void)state;
 	assert_non_null(j);
 	assert_string_equal(wb_json_get_str(j, "a"), "x");
-	assert_null(wb_json_get_str(j, "A"));       /* not a string */
-	assert_null(wb_json_get(j, "N"));           /* case-sensitive */
+	assert_null(wb_json_get_str(j, "A")); /* not a string */
+	assert_null(wb_json_get(j, "N"));     /* case-sensitive */
 	assert_null(wb_json_get_str(NULL, "a"));
 	assert_true(wb_json_is_number(wb_json_get(j, "A")));
 	assert_true(wb_json_is_number(wb_json_get(j, "n")));
@@ -255,8 +292,10 @@ static void test_print_built(void **state)
 	cJSON_AddStringToObject(o, "s", "tab\there");
 	cJSON_AddNullToObject(o, "z");
 	out = wb_json_print(o, WB_JSON_COMPACT, NULL);
-	assert_string_equal(out, "{\"first\":50,\"f\":0.1,\"big\":1e+300,\"neg\":-2.5,"
-				 "\"nan\":NaN,\"s\":\"tab\\there\",\"z\":null}");
+	assert_string_equal(
+		out,
+		"{\"first\":50,\"f\":0.1,\"big\":1e+300,\"neg\":-2.5,"
+		"\"nan\":NaN,\"s\":\"tab\\there\",\"z\":null}");
 	free(out);
 	cJSON_Delete(o);
 	assert_null(wb_json_print(NULL, WB_JSON_COMPACT, NULL));
@@ -279,9 +318,11 @@ static char *number_tokens(const char *s, size_t n)
 				if (s[i] == '\\')
 					i++;
 			i++;
-		} else if (s[i] == '-' || (s[i] >= '0' && s[i] <= '9') || s[i] == 'N' ||
-			   s[i] == 'I') {
-			while (i < n && strchr("-+.0123456789eEaNInfinity", s[i]) && s[i] != '\0')
+		} else if (s[i] == '-' || (s[i] >= '0' && s[i] <= '9') ||
+			   s[i] == 'N' || s[i] == 'I') {
+			while (i < n &&
+			       strchr("-+.0123456789eEaNInfinity", s[i]) &&
+			       s[i] != '\0')
 				out[o++] = s[i++];
 			out[o++] = '\n';
 		} else {
@@ -294,7 +335,8 @@ static char *number_tokens(const char *s, size_t n)
 
 static int corpus_docs, corpus_files;
 
-static void check_document(const char *path, long line, const char *text, size_t len)
+static void check_document(const char *path, long line, const char *text,
+			   size_t len)
 {
 	struct wb_error err = { 0 };
 	cJSON *a = wb_json_parse(text, len, &err), *b, *c;
@@ -309,21 +351,26 @@ static void check_document(const char *path, long line, const char *text, size_t
 	assert_non_null(pretty);
 	b = wb_json_parse(s1, l1, &err);
 	if (!b)
-		fail_msg("%s:%ld: reparse of compact output: %s", path, line, err.msg);
+		fail_msg("%s:%ld: reparse of compact output: %s", path, line,
+			 err.msg);
 	s2 = wb_json_print(b, WB_JSON_COMPACT, &l2);
 	if (l1 != l2 || memcmp(s1, s2, l1) != 0)
-		fail_msg("%s:%ld: compact print is not a fixed point", path, line);
+		fail_msg("%s:%ld: compact print is not a fixed point", path,
+			 line);
 	c = wb_json_parse(pretty, lp, &err);
 	if (!c)
-		fail_msg("%s:%ld: reparse of pretty output: %s", path, line, err.msg);
+		fail_msg("%s:%ld: reparse of pretty output: %s", path, line,
+			 err.msg);
 	s3 = wb_json_print(c, WB_JSON_COMPACT, &l3);
 	if (l1 != l3 || memcmp(s1, s3, l1) != 0)
-		fail_msg("%s:%ld: pretty output does not reparse to the same document",
-			 path, line);
+		fail_msg(
+			"%s:%ld: pretty output does not reparse to the same document",
+			path, line);
 	t_src = number_tokens(text, len);
 	t_out = number_tokens(s1, l1);
 	if (strcmp(t_src, t_out) != 0)
-		fail_msg("%s:%ld: number tokens differ after round trip", path, line);
+		fail_msg("%s:%ld: number tokens differ after round trip", path,
+			 line);
 	free(t_src);
 	free(t_out);
 	free(s1);
@@ -343,14 +390,16 @@ static int is_suffix(const char *s, const char *suf)
 	return a >= b && strcmp(s + a - b, suf) == 0;
 }
 
-static int visit(const char *path, const struct stat *st, int type, struct FTW *ftw)
+static int visit(const char *path, const struct stat *st, int type,
+		 struct FTW *ftw)
 {
 	FILE *f;
 	char *buf;
 	size_t n;
 
 	(void)ftw;
-	if (type != FTW_F || !(is_suffix(path, ".json") || is_suffix(path, ".jsonl")))
+	if (type != FTW_F ||
+	    !(is_suffix(path, ".json") || is_suffix(path, ".jsonl")))
 		return 0;
 	f = fopen(path, "rb");
 	assert_non_null(f);
@@ -408,11 +457,10 @@ static cJSON *build_all(int with_json, int *rc)
 	return wb_jb_done(&b, rc);
 }
 
-#define BUILT_HEAD \
+#define BUILT_HEAD                                                      \
 	"{\"s\":\"text\",\"ns\":null,\"i\":12345678901234,\"ni\":null," \
 	"\"d\":0.5,\"nd\":null,\"t\":true,\"nb\":null,"
-#define BUILT_TAIL \
-	"\"v\":[\"a\",\"b\"],\"o\":{\"k\":\"v\"},\"arr\":[true]}"
+#define BUILT_TAIL "\"v\":[\"a\",\"b\"],\"o\":{\"k\":\"v\"},\"arr\":[true]}"
 
 static void test_builder(void **state)
 {
@@ -424,8 +472,9 @@ static void test_builder(void **state)
 	(void)state;
 	assert_int_equal(rc, 0);
 	out = wb_json_print(o, WB_JSON_COMPACT, NULL);
-	assert_string_equal(out, BUILT_HEAD "\"j\":{\"x\":[1,NaN]},"
-				 "\"nj\":null," BUILT_TAIL);
+	assert_string_equal(out,
+			    BUILT_HEAD "\"j\":{\"x\":[1,NaN]},"
+				       "\"nj\":null," BUILT_TAIL);
 	free(out);
 	cJSON_Delete(o);
 	/* Text that is not JSON is the failure, and it sticks. */
@@ -483,8 +532,8 @@ static void test_corpus(void **state)
 	if (!dir)
 		fail_msg("WB_CORPUS_DIR is not set (meson sets it)");
 	assert_int_equal(nftw(dir, visit, 16, FTW_PHYS), 0);
-	print_message("corpus: %d files, %d documents round-tripped\n", corpus_files,
-		      corpus_docs);
+	print_message("corpus: %d files, %d documents round-tripped\n",
+		      corpus_files, corpus_docs);
 	/* the corpus has 206 such files and thousands of lines */
 	assert_true(corpus_files >= 200);
 	assert_true(corpus_docs >= 6000);

@@ -127,8 +127,8 @@ static void test_reference_entries(void **state)
 	assert_string_equal(e->ref, "s3://bucket/key/obj.csv");
 	assert_string_equal(e->digest, "9f1c-3");
 	assert_int_equal(e->size, 9);
-	assert_string_equal(e->extra,
-			    "{\"etag\":\"\\\"9f1c-3\\\"\",\"versionID\":\"v7\"}");
+	assert_string_equal(
+		e->extra, "{\"etag\":\"\\\"9f1c-3\\\"\",\"versionID\":\"v7\"}");
 	e = wb_manifest_find(m, "linked.txt");
 	assert_non_null(e);
 	assert_string_equal(e->ref,
@@ -167,11 +167,38 @@ static char *json_string(const char *raw)
 }
 
 static const char *const hostile[] = {
-	"", ".", "..", "/etc/passwd", "/", "\\x", "\\\\srv\\share\\f",
-	"//srv/share/f", "C:x", "c:\\windows\\x", "C:/x", "1:x",
-	"../x", "a/../b", "a/..", "a\\..\\b", "..\\x", "a/b\\..",
-	"./x", "a/./b", "a/.", "a//b", "a/", "a\\", "a\\\\b",
-	"a\x01" "b", "a\tb", "line\nbreak", "cr\r", "a\x7f", "\x1b[31m",
+	"",
+	".",
+	"..",
+	"/etc/passwd",
+	"/",
+	"\\x",
+	"\\\\srv\\share\\f",
+	"//srv/share/f",
+	"C:x",
+	"c:\\windows\\x",
+	"C:/x",
+	"1:x",
+	"../x",
+	"a/../b",
+	"a/..",
+	"a\\..\\b",
+	"..\\x",
+	"a/b\\..",
+	"./x",
+	"a/./b",
+	"a/.",
+	"a//b",
+	"a/",
+	"a\\",
+	"a\\\\b",
+	"a\x01"
+	"b",
+	"a\tb",
+	"line\nbreak",
+	"cr\r",
+	"a\x7f",
+	"\x1b[31m",
 };
 
 static void test_hostile_paths(void **state)
@@ -203,9 +230,17 @@ static void test_safe_paths(void **state)
 {
 	(void)state;
 	static const char *const ok[] = {
-		"a", "a/b/c.txt", "..hidden", "a..b/c...d", ".config/x",
-		"dir/file:with:colons", "ab:c", "sp ace/#%?&=+.txt",
-		"ünïcode/ファイル.txt", "a\\b", "x.",
+		"a",
+		"a/b/c.txt",
+		"..hidden",
+		"a..b/c...d",
+		".config/x",
+		"dir/file:with:colons",
+		"ab:c",
+		"sp ace/#%?&=+.txt",
+		"ünïcode/ファイル.txt",
+		"a\\b",
+		"x.",
 	};
 	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
 		char *key = json_string(ok[i]);
@@ -225,29 +260,40 @@ static void test_safe_paths(void **state)
 static void test_duplicates_and_errors(void **state)
 {
 	(void)state;
-	static const struct { const char *text; int code; } bad[] = {
+	static const struct {
+		const char *text;
+		int code;
+	} bad[] = {
 		{ "{\"version\":1,\"contents\":{\"a\":{\"digest\":\"x\"},"
 		  "\"b\":{\"digest\":\"y\"},\"a\":{\"digest\":\"z\"}}}",
 		  -EINVAL },
 		{ "{\"version\":2,\"contents\":{}}", -EOPNOTSUPP },
 		{ "{\"version\":1,\"storagePolicyConfig\":{\"storageLayout\":"
-		  "\"V3\"},\"contents\":{}}", -EOPNOTSUPP },
+		  "\"V3\"},\"contents\":{}}",
+		  -EOPNOTSUPP },
 		{ "{\"contents\":{}}", -EBADMSG },
 		{ "{\"version\":1}", -EBADMSG },
 		{ "{\"version\":1,\"contents\":[]}", -EBADMSG },
 		{ "[]", -EBADMSG },
-		{ "{\"version\":1,\"contents\":{\"a\":{\"size\":1}}}", -EBADMSG },
-		{ "{\"version\":1,\"contents\":{\"a\":{\"digest\":5}}}", -EBADMSG },
+		{ "{\"version\":1,\"contents\":{\"a\":{\"size\":1}}}",
+		  -EBADMSG },
+		{ "{\"version\":1,\"contents\":{\"a\":{\"digest\":5}}}",
+		  -EBADMSG },
 		{ "{\"version\":1,\"contents\":{\"a\":{\"digest\":\"d\","
-		  "\"size\":\"12\"}}}", -EBADMSG },
+		  "\"size\":\"12\"}}}",
+		  -EBADMSG },
 		{ "{\"version\":1,\"contents\":{\"a\":{\"digest\":\"d\","
-		  "\"size\":-1}}}", -EBADMSG },
+		  "\"size\":-1}}}",
+		  -EBADMSG },
 		{ "{\"version\":1,\"contents\":{\"a\":{\"digest\":\"d\","
-		  "\"size\":1.5}}}", -EBADMSG },
+		  "\"size\":1.5}}}",
+		  -EBADMSG },
 		{ "{\"version\":1,\"contents\":{\"a\":{\"digest\":\"d\","
-		  "\"extra\":[]}}}", -EBADMSG },
+		  "\"extra\":[]}}}",
+		  -EBADMSG },
 		{ "{\"version\":1,\"contents\":{\"a\":\"d\"}}", -EBADMSG },
-		{ "{\"version\":1,\"contents\":{\"a\":{\"digest\":\"d\"}", -EBADMSG },
+		{ "{\"version\":1,\"contents\":{\"a\":{\"digest\":\"d\"}",
+		  -EBADMSG },
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		parse_fails(bad[i].text, strlen(bad[i].text), bad[i].code);
@@ -288,8 +334,8 @@ static void check_corpus_manifest(const char *path)
 	size_t len;
 	char *text = read_file(path, &len);
 	cJSON *doc = cJSON_Parse(text);
-	const cJSON *contents = cJSON_GetObjectItemCaseSensitive(doc,
-								 "contents");
+	const cJSON *contents =
+		cJSON_GetObjectItemCaseSensitive(doc, "contents");
 	const cJSON *item;
 	const char *layout;
 
@@ -300,13 +346,14 @@ static void check_corpus_manifest(const char *path)
 	layout = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
 		cJSON_GetObjectItemCaseSensitive(doc, "storagePolicyConfig"),
 		"storageLayout"));
-	assert_int_equal(m->layout, layout && !strcmp(layout, "V2")
-				    ? WB_LAYOUT_V2 : WB_LAYOUT_V1);
-	cJSON_ArrayForEach(item, contents) {
+	assert_int_equal(m->layout,
+			 layout && !strcmp(layout, "V2") ? WB_LAYOUT_V2
+							 : WB_LAYOUT_V1);
+	cJSON_ArrayForEach (item, contents) {
 		const struct wb_manifest_entry *e =
 			wb_manifest_find(m, item->string);
-		const cJSON *size = cJSON_GetObjectItemCaseSensitive(item,
-								     "size");
+		const cJSON *size =
+			cJSON_GetObjectItemCaseSensitive(item, "size");
 		const char *birth = cJSON_GetStringValue(
 			cJSON_GetObjectItemCaseSensitive(item,
 							 "birthArtifactID"));
@@ -314,10 +361,13 @@ static void check_corpus_manifest(const char *path)
 
 		if (!e)
 			fail_msg("%s: entry %s missing", path, item->string);
-		assert_string_equal(e->digest, cJSON_GetStringValue(
-			cJSON_GetObjectItemCaseSensitive(item, "digest")));
-		assert_int_equal(e->size, cJSON_IsNumber(size)
-					  ? (int64_t)size->valuedouble : -1);
+		assert_string_equal(
+			e->digest,
+			cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
+				item, "digest")));
+		assert_int_equal(
+			e->size,
+			cJSON_IsNumber(size) ? (int64_t)size->valuedouble : -1);
 		if (birth)
 			assert_string_equal(e->birth_artifact_id, birth);
 		else

@@ -38,7 +38,8 @@ static void rfc1321_suite(void **state)
 		{ "abcdefghijklmnopqrstuvwxyz",
 		  "c3fcd3d76192e4007dfb496cca67e13b" },
 		{ "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-		  "0123456789", "d174ab98d277d9f5a5611c2c9f419d9f" },
+		  "0123456789",
+		  "d174ab98d277d9f5a5611c2c9f419d9f" },
 		{ "1234567890123456789012345678901234567890"
 		  "1234567890123456789012345678901234567890",
 		  "57edf4a22be3c955ac49da2e2107b67a" },

@@ -31,11 +31,11 @@ static unsigned char byte_at(int64_t off)
 
 struct fake {
 	int64_t size;
-	unsigned latency_us;     /* before the first byte of each fetch */
-	unsigned piece;          /* bytes per put (0 = 16 KiB) */
+	unsigned latency_us; /* before the first byte of each fetch */
+	unsigned piece;      /* bytes per put (0 = 16 KiB) */
 	atomic_int inflight, peak;
 	atomic_llong fetches, bytes, max_len, min_len;
-	atomic_llong fail_at;    /* fetches covering this offset fail; -1 */
+	atomic_llong fail_at; /* fetches covering this offset fail; -1 */
 	atomic_int released;
 	atomic_int cancelled;
 	atomic_llong landed_bytes;
@@ -59,8 +59,8 @@ static int fake_fetch(void *ud, int64_t off, size_t len, wfs_pf_put_fn put,
 	int64_t fa = atomic_load(&f->fail_at);
 	int rc = 0;
 
-	for (int p = atomic_load(&f->peak); now > p &&
-	     !atomic_compare_exchange_weak(&f->peak, &p, now);)
+	for (int p = atomic_load(&f->peak);
+	     now > p && !atomic_compare_exchange_weak(&f->peak, &p, now);)
 		;
 	atomic_fetch_add(&f->fetches, 1);
 	for (long long m = atomic_load(&f->max_len); (long long)len > m &&
@@ -113,7 +113,9 @@ static void fake_release(void *ud)
 }
 
 static const struct wfs_pf_source fake_src = {
-	fake_fetch, fake_landed, fake_release,
+	fake_fetch,
+	fake_landed,
+	fake_release,
 };
 
 static struct wfs_pf *pool(size_t budget)
@@ -182,8 +184,9 @@ static void test_sequential_growth(void **state)
 	o = object(pf, &f);
 	assert_int_equal(wfs_pf_reader_new(o, &r), 0);
 	for (int64_t off = 0; off < f.size; off += 128 * KiB)
-		read_ok(r, off, 128 * KiB, off + 128 * KiB <= f.size
-			? 128 * KiB : (size_t)(f.size - off));
+		read_ok(r, off, 128 * KiB,
+			off + 128 * KiB <= f.size ? 128 * KiB
+						  : (size_t)(f.size - off));
 	/* The first requests are small (first byte fast), the later ones
 	 * big; several ran at once. */
 	assert_true(atomic_load(&f.min_len) <= 256 * KiB);
@@ -198,8 +201,7 @@ static void test_sequential_growth(void **state)
 	wfs_pf_reader_free(r);
 	/* Every chunk landed whole, once (landing runs behind the
 	 * reader, on its own thread). */
-	for (int i = 0; i < 5000 && atomic_load(&f.landed_bytes) < f.size;
-	     i++)
+	for (int i = 0; i < 5000 && atomic_load(&f.landed_bytes) < f.size; i++)
 		usleep(1000);
 	assert_int_equal(atomic_load(&f.landed_bytes), f.size);
 	wfs_pf_obj_unref(o);
@@ -223,7 +225,8 @@ static void test_random_stays_small(void **state)
 	assert_int_equal(wfs_pf_reader_new(o, &r), 0);
 	for (int i = 0; i < 500; i++) {
 		int64_t off = ((int64_t)rand_r(&seed) << 16 ^ rand_r(&seed)) %
-			      (f.size / 4096 - 1) * 4096 + 4096;
+				(f.size / 4096 - 1) * 4096 +
+			4096;
 
 		read_ok(r, off, 4096, 4096);
 		read += 4096;
@@ -307,8 +310,8 @@ static void test_memory_bound(void **state)
 	for (int i = 0; i < 4; i++) {
 		j[i] = (struct seq_job){ o[i % 3], i == 3 ? 16 * MiB : 0,
 					 48 * MiB, 128 * KiB, 0 };
-		assert_int_equal(pthread_create(&t[i], NULL, seq_thread,
-						&j[i]), 0);
+		assert_int_equal(pthread_create(&t[i], NULL, seq_thread, &j[i]),
+				 0);
 	}
 	for (int i = 0; i < 4; i++) {
 		assert_int_equal(pthread_join(t[i], NULL), 0);
@@ -458,14 +461,15 @@ static void test_concurrent_readers(void **state)
 	for (int i = 0; i < 4; i++) {
 		j[i] = (struct seq_job){ o, i * 5 * MiB, 40 * MiB,
 					 (size_t)(i + 1) * 32 * KiB, 0 };
-		assert_int_equal(pthread_create(&t[i], NULL, seq_thread,
-						&j[i]), 0);
+		assert_int_equal(pthread_create(&t[i], NULL, seq_thread, &j[i]),
+				 0);
 	}
 	for (int i = 0; i < 2; i++) {
-		s[i] = (struct shared_job){ r, i * 20 * MiB,
-					    (i + 1) * 20 * MiB, 0 };
-		assert_int_equal(pthread_create(&t[4 + i], NULL,
-						shared_thread, &s[i]), 0);
+		s[i] = (struct shared_job){ r, i * 20 * MiB, (i + 1) * 20 * MiB,
+					    0 };
+		assert_int_equal(pthread_create(&t[4 + i], NULL, shared_thread,
+						&s[i]),
+				 0);
 	}
 	for (int i = 0; i < 6; i++)
 		assert_int_equal(pthread_join(t[i], NULL), 0);

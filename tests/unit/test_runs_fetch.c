@@ -39,8 +39,8 @@ struct server {
 static char *runs_answer(const char *body, size_t len)
 {
 	cJSON *req = wb_json_parse(body, len, NULL), *filter = NULL, *resp;
-	const char *ftext = wb_json_get_str(wb_json_get(req, "variables"),
-					    "filters");
+	const char *ftext =
+		wb_json_get_str(wb_json_get(req, "variables"), "filters");
 	const cJSON *name;
 	cJSON *edges;
 	char *text;
@@ -50,10 +50,12 @@ static char *runs_answer(const char *body, size_t len)
 	resp = cJSON_Parse("{\"data\": {\"project\": {\"runs\": {\"edges\": "
 			   "[], \"pageInfo\": {\"hasNextPage\": false, "
 			   "\"endCursor\": null}}}}}");
-	edges = wb_json_get(wb_json_get(wb_json_get(wb_json_get(resp, "data"),
-		"project"), "runs"), "edges");
-	cJSON_ArrayForEach(name, wb_json_get(wb_json_get(filter, "name"),
-					     "$in")) {
+	edges = wb_json_get(
+		wb_json_get(wb_json_get(wb_json_get(resp, "data"), "project"),
+			    "runs"),
+		"edges");
+	cJSON_ArrayForEach (name,
+			    wb_json_get(wb_json_get(filter, "name"), "$in")) {
 		cJSON *edge = cJSON_CreateObject();
 		cJSON *node = cJSON_AddObjectToObject(edge, "node");
 
@@ -87,15 +89,17 @@ static void serve_one(int fd)
 			char *cl = strcasestr(buf, "\r\nContent-Length:");
 
 			want = (size_t)(end + 4 - buf) +
-			       (cl ? strtoul(cl + 17, NULL, 10) : 0);
+				(cl ? strtoul(cl + 17, NULL, 10) : 0);
 		}
 		if (end && got >= want)
 			break;
 	}
 	answer = runs_answer(end + 4, want - (size_t)(end + 4 - buf));
-	snprintf(head, sizeof(head), "HTTP/1.1 200 OK\r\nContent-Type: "
+	snprintf(head, sizeof(head),
+		 "HTTP/1.1 200 OK\r\nContent-Type: "
 		 "application/json\r\nContent-Length: %zu\r\nConnection: "
-		 "close\r\n\r\n", strlen(answer));
+		 "close\r\n\r\n",
+		 strlen(answer));
 	if (write(fd, head, strlen(head)) < 0 ||
 	    write(fd, answer, strlen(answer)) < 0)
 		fprintf(stderr, "fake server: write failed\n");
@@ -214,7 +218,8 @@ static void fetch(struct sink *s, int want_rc)
 	pthread_cond_init(&s->cond, NULL);
 	assert_int_equal(wb_runs_fetch(c, "ent", "proj", v, N_RUNS,
 				       WB_RUN_CONFIG | WB_RUN_SUMMARY, sink_cb,
-				       s, &err), want_rc);
+				       s, &err),
+			 want_rc);
 	pthread_cond_destroy(&s->cond);
 	pthread_mutex_destroy(&s->lock);
 	wb_client_free(c);

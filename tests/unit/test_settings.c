@@ -51,8 +51,9 @@ static char *path_of(const char *rel)
 static int setup(void **state)
 {
 	static const char *const vars[] = {
-		"WANDB_BASE_URL", "WANDB_API_KEY", "WANDB_APP_URL", "WANDB_ENTITY",
-		"WANDB_ORGANIZATION", "WANDB_CONFIG_DIR", "NETRC",
+		"WANDB_BASE_URL", "WANDB_API_KEY",      "WANDB_APP_URL",
+		"WANDB_ENTITY",   "WANDB_ORGANIZATION", "WANDB_CONFIG_DIR",
+		"NETRC",
 	};
 	char home[PATH_MAX * 2];
 
@@ -83,7 +84,8 @@ static int teardown(void **state)
 
 /* ---- netrc ----------------------------------------------------------- */
 
-static void check_netrc(const char *text, const char *machine, const char *expect)
+static void check_netrc(const char *text, const char *machine,
+			const char *expect)
 {
 	char *got;
 
@@ -92,8 +94,8 @@ static void check_netrc(const char *text, const char *machine, const char *expec
 	if (!expect && got)
 		fail_msg("netrc gave %s for %s, want none", got, machine);
 	if (expect && (!got || strcmp(got, expect) != 0))
-		fail_msg("netrc gave %s for %s, want %s", got ? got : "(none)", machine,
-			 expect);
+		fail_msg("netrc gave %s for %s, want %s", got ? got : "(none)",
+			 machine, expect);
 	free(got);
 }
 
@@ -104,32 +106,41 @@ static void test_netrc(void **state)
 		    "api.wandb.ai", "KEY1");
 	/* ports are part of the machine name */
 	check_netrc("machine localhost:8080 login user password K8080\n"
-		    "machine localhost login u password K80\n", "localhost:8080", "K8080");
+		    "machine localhost login u password K80\n",
+		    "localhost:8080", "K8080");
 	check_netrc("machine localhost:8080 login user password K8080\n"
-		    "machine localhost login u password K80\n", "localhost", "K80");
-	check_netrc("machine localhost:8080 password K\n", "localhost:9090", NULL);
+		    "machine localhost login u password K80\n",
+		    "localhost", "K80");
+	check_netrc("machine localhost:8080 password K\n", "localhost:9090",
+		    NULL);
 	/* tabs, one line, several entries */
 	check_netrc("machine a\tpassword A machine b password B", "b", "B");
 	/* quoting and escapes */
-	check_netrc("machine \"my host\" password \"pa ss\\\"word\"\n", "my host", "pa ss\"word");
+	check_netrc("machine \"my host\" password \"pa ss\\\"word\"\n",
+		    "my host", "pa ss\"word");
 	check_netrc("machine h password ab\\ cd\n", "h", "ab cd");
 	/* missing or empty password: none */
 	check_netrc("machine h login u\n", "h", NULL);
 	check_netrc("machine h login u password \"\"\n", "h", NULL);
 	/* default entry; an exact machine wins over it */
-	check_netrc("machine other password X\ndefault login u password D\n", "h", "D");
-	check_netrc("default login u password D\nmachine other password X\n", "other", "X");
+	check_netrc("machine other password X\ndefault login u password D\n",
+		    "h", "D");
+	check_netrc("default login u password D\nmachine other password X\n",
+		    "other", "X");
 	/* the last entry for a machine wins (as Python's netrc) */
-	check_netrc("machine h password OLD\nmachine h password NEW\n", "h", "NEW");
+	check_netrc("machine h password OLD\nmachine h password NEW\n", "h",
+		    "NEW");
 	/* comments */
-	check_netrc("# machine h password BAD\nmachine h password GOOD # trailing words\n",
-		    "h", "GOOD");
+	check_netrc(
+		"# machine h password BAD\nmachine h password GOOD # trailing words\n",
+		"h", "GOOD");
 	check_netrc("machine h\n# password BAD\n password GOOD\n", "h", "GOOD");
 	/* account and user are accepted followers */
 	check_netrc("machine h user u account acct password P\n", "h", "P");
 	/* macdef bodies end at an empty line */
-	check_netrc("macdef init\ncd /\nmachine h password BAD\n\nmachine h password M\n",
-		    "h", "M");
+	check_netrc(
+		"macdef init\ncd /\nmachine h password BAD\n\nmachine h password M\n",
+		"h", "M");
 	/* parse errors mean no credentials at all */
 	check_netrc("machine h password P\nmacdef x\nls\n", "h", NULL);
 	check_netrc("foo bar\nmachine h password P\n", "h", NULL);
@@ -163,11 +174,15 @@ static void test_urls(void **state)
 	check_str(wb_url_netloc("http://"), NULL);
 
 	check_str(wb_app_url_for("https://api.wandb.ai"), "https://wandb.ai");
-	check_str(wb_app_url_for("https://api.wandb.test"), "https://app.wandb.test");
+	check_str(wb_app_url_for("https://api.wandb.test"),
+		  "https://app.wandb.test");
 	check_str(wb_app_url_for("https://api.wandb.eu"), "https://wandb.eu");
-	check_str(wb_app_url_for("https://api.acme.com"), "https://app.acme.com");
-	check_str(wb_app_url_for("http://localhost:8080"), "http://localhost:8080");
-	check_str(wb_app_url_for("https://wandb.acme.com"), "https://wandb.acme.com");
+	check_str(wb_app_url_for("https://api.acme.com"),
+		  "https://app.acme.com");
+	check_str(wb_app_url_for("http://localhost:8080"),
+		  "http://localhost:8080");
+	check_str(wb_app_url_for("https://wandb.acme.com"),
+		  "https://wandb.acme.com");
 }
 
 /* ---- resolve --------------------------------------------------------- */
@@ -214,7 +229,8 @@ static void test_settings_files(void **state)
 	wb_settings_clear(&s);
 
 	/* the workspace file overrides the global one key by key */
-	write_file("work/wandb/settings", "[default]\nbase_url = https://api.acme.com\n");
+	write_file("work/wandb/settings",
+		   "[default]\nbase_url = https://api.acme.com\n");
 	resolve_ok(&s, NULL, NULL);
 	assert_string_equal(s.base_url, "https://api.acme.com");
 	assert_string_equal(s.app_url, "https://app.acme.com");
@@ -236,8 +252,9 @@ static void test_env_precedence(void **state)
 	struct wb_settings s;
 
 	(void)state;
-	write_file("home/.config/wandb/settings",
-		   "[default]\nbase_url = http://from-file:1\nentity = fe\norganization = fo\n");
+	write_file(
+		"home/.config/wandb/settings",
+		"[default]\nbase_url = http://from-file:1\nentity = fe\norganization = fo\n");
 	setenv("WANDB_BASE_URL", "http://from-env:2//", 1);
 	setenv("WANDB_ENTITY", "ee", 1);
 	setenv("WANDB_ORGANIZATION", "eo", 1);
@@ -266,18 +283,21 @@ static void test_api_key_sources(void **state)
 
 	(void)state;
 	setenv("WANDB_BASE_URL", "http://localhost:8080", 1);
-	write_file("home/_netrc", "machine localhost:8080 password FROM_UNDERSCORE\n");
+	write_file("home/_netrc",
+		   "machine localhost:8080 password FROM_UNDERSCORE\n");
 	resolve_ok(&s, NULL, NULL);
 	assert_string_equal(s.api_key, "FROM_UNDERSCORE");
 	wb_settings_clear(&s);
 
-	write_file("home/.netrc", "machine localhost password WRONG_PORT\n"
-				  "machine localhost:8080 login user password FROM_NETRC\n");
+	write_file("home/.netrc",
+		   "machine localhost password WRONG_PORT\n"
+		   "machine localhost:8080 login user password FROM_NETRC\n");
 	resolve_ok(&s, NULL, NULL);
 	assert_string_equal(s.api_key, "FROM_NETRC");
 	wb_settings_clear(&s);
 
-	write_file("home/custom-netrc", "machine localhost:8080 password FROM_NETRC_ENV\n");
+	write_file("home/custom-netrc",
+		   "machine localhost:8080 password FROM_NETRC_ENV\n");
 	setenv("NETRC", "~/custom-netrc", 1);
 	resolve_ok(&s, NULL, NULL);
 	assert_string_equal(s.api_key, "FROM_NETRC_ENV");
@@ -326,7 +346,8 @@ static void test_bad_base_urls(void **state)
 	check_bad_base("ftp://example.com", "http");
 	check_bad_base("example.com", "http");
 	check_bad_base("http://", "no host");
-	check_bad_base("https://app.wandb.ai", "did you mean https://api.wandb.ai");
+	check_bad_base("https://app.wandb.ai",
+		       "did you mean https://api.wandb.ai");
 	check_bad_base("https://wandb.ai/", "did you mean");
 	check_bad_base("http://api.wandb.ai", "not secure");
 	check_bad_base("http://host with space", "whitespace");
@@ -334,8 +355,10 @@ static void test_bad_base_urls(void **state)
 	{
 		struct wb_error err = { 0 };
 
-		assert_int_equal(wb_settings_resolve("https://user:s3cret@h.example", NULL,
-						     &s, &err), -EINVAL);
+		assert_int_equal(
+			wb_settings_resolve("https://user:s3cret@h.example",
+					    NULL, &s, &err),
+			-EINVAL);
 		assert_null(strstr(err.msg, "s3cret"));
 	}
 	/* the public cloud URL and look-alike self-hosted hosts are fine */
@@ -352,10 +375,14 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_netrc, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_urls, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_defaults, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_settings_files, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_env_precedence, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_api_key_sources, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_bad_base_urls, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_settings_files, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_env_precedence, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_api_key_sources, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_bad_base_urls, setup,
+						teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

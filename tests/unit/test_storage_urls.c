@@ -31,10 +31,15 @@ static void test_b64_to_hex(void **state)
 	assert_string_equal(hex, "4aa3aad59db95978ffee1cb98d59dadf");
 
 	static const char *const bad[] = {
-		"", "mZFLkyvTelC5g8XnyQrpOw=", "mZFLkyvTelC5g8XnyQrpOw===",
-		"mZFLkyvTelC5g8XnyQrpO===", "mZFLkyvTelC5g8XnyQrpOx==",
-		"mZFLkyvTelC5g8Xny!rpOw==", "mZFLkyvTelC5g8XnyQrpOwAA",
-		"99914b932bd37a50b983c5e7c90ae93b", "s3://bucket/key",
+		"",
+		"mZFLkyvTelC5g8XnyQrpOw=",
+		"mZFLkyvTelC5g8XnyQrpOw===",
+		"mZFLkyvTelC5g8XnyQrpO===",
+		"mZFLkyvTelC5g8XnyQrpOx==",
+		"mZFLkyvTelC5g8Xny!rpOw==",
+		"mZFLkyvTelC5g8XnyQrpOwAA",
+		"99914b932bd37a50b983c5e7c90ae93b",
+		"s3://bucket/key",
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		if (wb_md5_b64_to_hex(bad[i], hex) != -EINVAL)
@@ -68,8 +73,8 @@ static void expect_url(enum wb_storage_layout layout, const char *region,
 static void test_v1(void **state)
 {
 	(void)state;
-	expect_url(WB_LAYOUT_V1, "default", "acme", "proj", "data",
-		   "dir/x.bin", "QXJ0aWZhY3Q6MQ==",
+	expect_url(WB_LAYOUT_V1, "default", "acme", "proj", "data", "dir/x.bin",
+		   "QXJ0aWZhY3Q6MQ==",
 		   "http://127.0.0.1:8080/api/artifacts/acme/"
 		   "99914b932bd37a50b983c5e7c90ae93b");
 	/* The entity is a path segment like any other. */
@@ -88,13 +93,14 @@ static void test_v2(void **state)
 		   "99914b932bd37a50b983c5e7c90ae93b/001.png");
 	/* Every segment encoded: '=' in ids, spaces, '/', ':', '#', '%',
 	 * UTF-8; only the basename of the path is used. */
-	expect_url(WB_LAYOUT_V2, "coreweave-us", "my ent", "wandb-registry-x",
-		   "c:1", "dir/sub/file name#1%.txt", "QXJ0aWZhY3Q6MQ==",
-		   "http://127.0.0.1:8080/api/artifactsV2/coreweave-us/my%20ent/"
-		   "wandb-registry-x/c%3A1/QXJ0aWZhY3Q6MQ%3D%3D/"
-		   "99914b932bd37a50b983c5e7c90ae93b/file%20name%231%25.txt");
-	expect_url(WB_LAYOUT_V2, "default", "e", "p", "c",
-		   "ファイル.txt", "id~_.-",
+	expect_url(
+		WB_LAYOUT_V2, "coreweave-us", "my ent", "wandb-registry-x",
+		"c:1", "dir/sub/file name#1%.txt", "QXJ0aWZhY3Q6MQ==",
+		"http://127.0.0.1:8080/api/artifactsV2/coreweave-us/my%20ent/"
+		"wandb-registry-x/c%3A1/QXJ0aWZhY3Q6MQ%3D%3D/"
+		"99914b932bd37a50b983c5e7c90ae93b/file%20name%231%25.txt");
+	expect_url(WB_LAYOUT_V2, "default", "e", "p", "c", "ファイル.txt",
+		   "id~_.-",
 		   "http://127.0.0.1:8080/api/artifactsV2/default/e/p/c/id~_.-/"
 		   "99914b932bd37a50b983c5e7c90ae93b/"
 		   "%E3%83%95%E3%82%A1%E3%82%A4%E3%83%AB.txt");
@@ -112,26 +118,28 @@ static void test_refused(void **state)
 {
 	(void)state;
 	struct wb_manifest_entry ref = {
-		.path = (char *)"r", .digest = (char *)"mZFLkyvTelC5g8XnyQrpOw==",
+		.path = (char *)"r",
+		.digest = (char *)"mZFLkyvTelC5g8XnyQrpOw==",
 		.ref = (char *)"s3://b/k",
 	};
 	struct wb_manifest_entry etag = {
-		.path = (char *)"r", .digest = (char *)"9f1c-3",
+		.path = (char *)"r",
+		.digest = (char *)"9f1c-3",
 	};
 	char *url = (char *)"untouched";
 
-	assert_int_equal(wb_artifact_storage_url("http://h", WB_LAYOUT_V2,
-						 NULL, "e", "p", "c", &ref,
-						 &url), -EINVAL);
+	assert_int_equal(wb_artifact_storage_url("http://h", WB_LAYOUT_V2, NULL,
+						 "e", "p", "c", &ref, &url),
+			 -EINVAL);
 	assert_null(url);
-	assert_int_equal(wb_artifact_storage_url("http://h", WB_LAYOUT_V1,
-						 NULL, "e", NULL, NULL, &etag,
-						 &url), -EINVAL);
-	assert_int_equal(wb_artifact_storage_url("http://h", WB_LAYOUT_V2,
-						 NULL, "e", NULL, "c", &etag,
-						 &url), -EINVAL);
-	assert_int_equal(wb_artifact_storage_url("http://h", 3, NULL, "e",
-						 "p", "c", &ref, &url),
+	assert_int_equal(wb_artifact_storage_url("http://h", WB_LAYOUT_V1, NULL,
+						 "e", NULL, NULL, &etag, &url),
+			 -EINVAL);
+	assert_int_equal(wb_artifact_storage_url("http://h", WB_LAYOUT_V2, NULL,
+						 "e", NULL, "c", &etag, &url),
+			 -EINVAL);
+	assert_int_equal(wb_artifact_storage_url("http://h", 3, NULL, "e", "p",
+						 "c", &ref, &url),
 			 -EINVAL);
 	assert_null(url);
 }
