@@ -70,12 +70,13 @@ def _cell(v):
 
 def markdown(rows):
     """The table as Markdown lines, columns padded for a terminal."""
-    head = ['row'] + list(COLUMNS) + ['ours ÷ baseline', 'target (issue 7)']
+    head = ['row'] + list(COLUMNS) + ['ours ÷ baseline', 'target']
     body = []
     for r in rows:
         targets = '; '.join('%s: %s' % (t, 'met' if ok else '**missed**') for t, ok in r.targets)
-        body.append([r.name] + [_cell(r.cells.get(c)) for c in COLUMNS] +
-                    [' · '.join(t for t, _ in r.ratios) or '—', targets or '—'])
+        cells = [r.name] + [_cell(r.cells.get(c)) for c in COLUMNS] + \
+            [' · '.join(t for t, _ in r.ratios) or '—', targets or '—']
+        body.append([c.replace('|', '\\|') for c in cells])  # a pipe in a cell ends it
     widths = [max(len(line[i]) for line in [head] + body) for i in range(len(head))]
     fmt = lambda cells: '| ' + ' | '.join(c.ljust(w) for c, w in zip(cells, widths)) + ' |'
     return [fmt(head), '|' + '|'.join('-' * (w + 2) for w in widths) + '|'] + [fmt(b) for b in body]
