@@ -6,6 +6,7 @@
 // pass through the gate, so bandwidth (and --storage-rate) stays nginx's own.
 
 import http from 'node:http';
+import {listenLoopback} from './loopback.js';
 
 const sleep = ms => new Promise(r => setTimeout(r, ms));
 
@@ -27,14 +28,5 @@ export function startStorageGate({latencyMs = 0, enforceExpiry = false}) {
 		res.writeHead(status, {'Content-Length': 0});
 		res.end();
 	});
-	return new Promise((resolve, reject) => {
-		server.once('error', reject);
-		server.listen(0, '127.0.0.1', () => resolve({
-			port: server.address().port,
-			close() {
-				server.close();
-				server.closeAllConnections();
-			},
-		}));
-	});
+	return listenLoopback(server);
 }

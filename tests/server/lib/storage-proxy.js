@@ -9,6 +9,7 @@
 
 import fs from 'node:fs';
 import http from 'node:http';
+import {listenLoopback} from './loopback.js';
 import {isCutFault, isStatusFault, statusFaultResponse, rawHead, cutPoint, cutSocket} from './faults.js';
 
 const sleep = ms => new Promise(r => setTimeout(r, ms));
@@ -100,17 +101,9 @@ export function startStorageProxy({nginxPort, faults, storageLog}) {
 		});
 		req.pipe(up);
 	});
-	return new Promise((resolve, reject) => {
-		server.once('error', reject);
-		server.listen(0, '127.0.0.1', () => resolve({
-			port: server.address().port,
-			close() {
-				server.close();
-				server.closeAllConnections();
-				agent.destroy();
-				if (fd !== null)
-					fs.closeSync(fd);
-			},
-		}));
+	return listenLoopback(server, () => {
+		agent.destroy();
+		if (fd !== null)
+			fs.closeSync(fd);
 	});
 }
