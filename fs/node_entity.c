@@ -42,8 +42,7 @@ static int entity_stat(struct wfs *fs, struct wfs_node *dir,
 {
 	int rc = wfs_fetch_entity(fs->fetch, dir->name);
 
-	st->mtime = fs->mount_time;
-	st->ttl = wfs_cache_ttl(fs->cache, WFS_CLASS_LISTING);
+	wfs_stat_mount_time(fs, st);
 	return rc;
 }
 

@@ -67,9 +67,7 @@ static int root_list(struct wfs *fs, struct wfs_node *dir,
 static int root_stat(struct wfs *fs, struct wfs_node *dir, struct wfs_stat *st)
 {
 	(void)dir;
-	st->mtime = fs->mount_time;
-	st->ttl = wfs_cache_ttl(fs->cache, WFS_CLASS_LISTING);
-	return 0;
+	return wfs_stat_mount_time(fs, st);
 }
 
 const struct wfs_node_type wfs_type_root = {
